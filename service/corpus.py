@@ -1,0 +1,167 @@
+"""The corpus as the service uses it: one embedder and one index, opened on demand.
+
+Every front door (CLI, HTTP API, batch) goes through a :class:`Corpus`, so the
+rules for finding, bootstrapping and checking an index live here once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.documents import Document, iter_documents
+from index.embedding import Embedder, load_embedder
+from index.errors import DocumentError, IndexNotFoundError
+from index.ingest import IngestReport, ingest
+from index.store import CorpusIndex, Snapshot, SourceHits, SourceRecord
+from service.errors import InvalidClaimError
+from service.settings import Settings
+
+log = logging.getLogger(__name__)
+
+Notify = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    query: str
+    sources: list[SourceHits]
+
+
+def check_text(text: object, *, max_chars: int, what: str = "claim") -> str:
+    """The text, stripped; an empty, non-text or overlong one is refused with a clear message."""
+    if not isinstance(text, str):
+        raise InvalidClaimError(f"the {what} must be text, got {type(text).__name__}")
+    stripped = text.strip()
+    if not stripped:
+        raise InvalidClaimError(f"the {what} is empty")
+    if len(stripped) > max_chars:
+        raise InvalidClaimError(
+            f"the {what} has {len(stripped):,} characters; the limit is {max_chars:,} "
+            "(one claim is a sentence or two, not a document)"
+        )
+    return stripped
+
+
+class Corpus:
+    """Lazily loaded embedder + index for one settings object."""
+
+    def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
+        self.settings = settings
+        self._embedder = embedder
+        self._index: CorpusIndex | None = None
+        # Two locks: opening the index may load the embedder (bootstrap from seeds).
+        self._embedder_lock = threading.Lock()
+        self._index_lock = threading.Lock()
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            with self._embedder_lock:
+                if self._embedder is None:
+                    self._embedder = load_embedder(self.settings.model, threads=self.settings.threads)
+        return self._embedder
+
+    def index(self, *, bootstrap: bool = False, notify: Notify | None = None) -> CorpusIndex:
+        """The index, reloaded if another process saved a newer generation.
+
+        With ``bootstrap``, a missing index is built from the bundled seeds.
+        """
+        if self._index is None:
+            with self._index_lock:
+                if self._index is None:
+                    self._index = self._open(bootstrap, notify)
+        else:
+            self._index.refresh()
+        return self._index
+
+    def _open(self, bootstrap: bool, notify: Notify | None) -> CorpusIndex:
+        path = self.settings.index_dir
+        if CorpusIndex.exists(path):
+            return CorpusIndex.open(path, model=self.settings.model)
+        if not bootstrap:
+            raise IndexNotFoundError(f"no index at {path}; build one with `crosscheck ingest PATH`")
+        seeds = self.settings.seeds_dir
+        if not seeds.is_dir():
+            raise IndexNotFoundError(
+                f"no index at {path} and no seed corpus at {seeds}; build one with `crosscheck ingest PATH`"
+            )
+        if notify:
+            notify(f"No index at {path} yet: building one from the bundled seeds in {seeds} ...")
+        index = self._open_for_writing()
+        report = ingest(index, self.embedder, iter_documents([seeds], on_error=_log_error))
+        if notify:
+            notify(f"Indexed {report.documents} sources, {report.sentences} sentences.")
+        return index
+
+    def _open_for_writing(self) -> CorpusIndex:
+        embedder = self.embedder
+        return CorpusIndex.open_or_create(
+            self.settings.index_dir, model=embedder.model_id, dimension=embedder.dimension
+        )
+
+    def ingest_paths(
+        self,
+        paths: Iterable[str | Path],
+        *,
+        progress: bool = False,
+        on_warning: Callable[[str], None] | None = None,
+    ) -> IngestReport:
+        """Ingest files and directories; unreadable files are counted and reported, not fatal."""
+        report = IngestReport()
+
+        def record(error: DocumentError) -> None:
+            report.failed += 1
+            report.warn(str(error), on_warning)
+
+        index = self._open_for_writing()
+        self._index = index
+        documents = iter_documents(paths, on_error=record)
+        return ingest(
+            index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning
+        )
+
+    def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
+        index = self._index if self._index is not None else self._open_for_writing()
+        self._index = index
+        return ingest(index, self.embedder, documents)
+
+    def delete(self, source_id: str) -> bool:
+        return self.index().delete(source_id)
+
+    def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        return self.embedder.encode(texts)
+
+    def search(
+        self,
+        queries: Sequence[str],
+        *,
+        top_k: int | None = None,
+        max_sources: int | None = None,
+        source_ids: Collection[str] | None = None,
+        snapshot: Snapshot | None = None,
+    ) -> list[SearchResult]:
+        """Top passages per source for each query; queries are embedded in one batch."""
+        queries = [check_text(q, max_chars=self.settings.max_claim_chars, what="query") for q in queries]
+        snapshot = snapshot or self.index(bootstrap=True).snapshot
+        vectors = self.embed(queries)
+        grouped = snapshot.search(
+            vectors,
+            per_source=top_k or self.settings.top_k,
+            max_sources=max_sources or self.settings.max_sources,
+            source_ids=source_ids,
+        )
+        return [SearchResult(q, hits) for q, hits in zip(queries, grouped, strict=True)]
+
+    def sources(self) -> list[SourceRecord]:
+        return sorted(self.index(bootstrap=True).snapshot.sources.values(), key=lambda s: s.source_id)
+
+
+def _log_error(error: DocumentError) -> None:
+    log.warning("%s", error)

@@ -1,0 +1,38 @@
+"""Every domain error crosscheck raises, in one place.
+
+The CLI prints ``str(error)`` as a one-line message and exits non-zero; the
+HTTP API maps each class to a status code. Corpus-side errors are defined in
+``index.errors`` (the index must not import the service) and re-exported here.
+"""
+
+from __future__ import annotations
+
+from index.errors import (
+    CrosscheckError,
+    DocumentError,
+    EmbedderError,
+    IndexCorruptError,
+    IndexNotFoundError,
+    ModelMismatchError,
+    UnknownSourceError,
+)
+
+__all__ = [
+    "ConfigurationError",
+    "CrosscheckError",
+    "DocumentError",
+    "EmbedderError",
+    "IndexCorruptError",
+    "IndexNotFoundError",
+    "InvalidClaimError",
+    "ModelMismatchError",
+    "UnknownSourceError",
+]
+
+
+class ConfigurationError(CrosscheckError):
+    """A setting has an unusable or unsafe value."""
+
+
+class InvalidClaimError(CrosscheckError):
+    """A claim or query that is empty, too long, or not text."""
