@@ -36,9 +36,7 @@ class Embedder(Protocol):
     model_id: str
     dimension: int
 
-    def encode(
-        self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False
-    ) -> NDArray[Any]: ...
+    def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> NDArray[Any]: ...
 
 
 def available_cpus() -> int:

@@ -50,7 +50,10 @@ _DIGITS = re.compile(r"\d+")
 
 @dataclass(frozen=True)
 class Sentence:
-    """A unit of evidence: ``text == document.text[char_start:char_end]``."""
+    """A unit of evidence: ``text == document.text[char_start:char_end]``.
+
+    ``paragraph`` counts non-empty lines; ``position`` counts kept units.
+    """
 
     text: str
     char_start: int

@@ -288,9 +288,7 @@ class Transaction:
             self._vectors = self._base.vectors.copy()
         return self._vectors
 
-    def upsert(
-        self, document: Document, sentences: Sequence[Sentence], vectors: NDArray[np.float32]
-    ) -> Change:
+    def upsert(self, document: Document, sentences: Sequence[Sentence], vectors: NDArray[np.float32]) -> Change:
         """Add a document, or replace the one with the same source id."""
         change = self.status(document)
         if change == "unchanged":

@@ -60,9 +60,7 @@ def note(message: str) -> None:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="crosscheck")
-@click.option(
-    "--debug", is_flag=True, envvar="CROSSCHECK_DEBUG", help="Show tracebacks (env CROSSCHECK_DEBUG)."
-)
+@click.option("--debug", is_flag=True, envvar="CROSSCHECK_DEBUG", help="Show tracebacks (env CROSSCHECK_DEBUG).")
 def cli(debug: bool) -> None:
     """Check claims against every source in a news corpus.
 

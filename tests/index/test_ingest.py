@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from index.documents import Document, iter_documents
+from index.ingest import ingest
+from index.store import CorpusIndex
+from tests.conftest import SEEDS, FakeEmbedder
+
+
+def open_index(path: Path, embedder: FakeEmbedder) -> CorpusIndex:
+    return CorpusIndex.open_or_create(path, model=embedder.model_id, dimension=embedder.dimension)
+
+
+def test_seed_corpus_ingests_with_provenance(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
+    index = open_index(index_dir, fake_embedder)
+    report = ingest(index, fake_embedder, iter_documents([SEEDS]))
+    assert (report.added, report.failed, report.empty) == (5, 0, 0)
+    snapshot = CorpusIndex.open(index_dir).snapshot
+    assert report.sentences == snapshot.passage_count > 100
+    texts = [p.text for p in snapshot.passages.values()]
+    assert not any(t.startswith("date") for t in texts)
+    assert not any("© AFP" in t or "Volg dit onderwerp" in t or "Volledig scherm" in t for t in texts)
+    for source in snapshot.sources.values():
+        assert source.language == "nl"
+        for passage in snapshot.source_passages(source.source_id):
+            assert source.text[passage.char_start : passage.char_end] == passage.text
+
+
+def test_reingesting_unchanged_files_embeds_nothing(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
+    index = open_index(index_dir, fake_embedder)
+    ingest(index, fake_embedder, iter_documents([SEEDS]))
+    generation = index.snapshot.generation
+    calls = fake_embedder.calls
+    report = ingest(index, fake_embedder, iter_documents([SEEDS]))
+    assert (report.added, report.replaced, report.unchanged, report.sentences) == (0, 0, 5, 0)
+    assert fake_embedder.calls == calls
+    assert index.snapshot.generation == generation
+
+
+def test_changed_file_replaces_its_source(index_dir: Path, fake_embedder: FakeEmbedder, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    article = corpus / "a.txt"
+    article.write_text("Duizend soldaten gaan naar Roemenië.", encoding="utf-8")
+    index = open_index(index_dir, fake_embedder)
+    ingest(index, fake_embedder, iter_documents([corpus]))
+    article.write_text("Tweeduizend soldaten gaan naar Polen. Een tweede zin.", encoding="utf-8")
+    report = ingest(index, fake_embedder, iter_documents([corpus]))
+    assert report.replaced == 1
+    assert [p.text for p in index.snapshot.source_passages("a")] == [
+        "Tweeduizend soldaten gaan naar Polen.",
+        "Een tweede zin.",
+    ]
+
+
+def test_documents_without_sentences_are_reported(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
+    warnings: list[str] = []
+    index = open_index(index_dir, fake_embedder)
+    report = ingest(
+        index, fake_embedder, [Document("furniture", "© AFP\n\nVolledig scherm")], on_warning=warnings.append
+    )
+    assert report.empty == 1 and report.added == 0
+    assert warnings and "no sentences" in warnings[0]
+
+
+def test_language_is_detected_when_not_given(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
+    index = open_index(index_dir, fake_embedder)
+    docs = [
+        Document("en", "A thousand US soldiers already in Germany are being moved to Romania, the Pentagon said."),
+        Document("nl", "Duizend Amerikaanse soldaten die al in Duitsland zijn, worden naar Roemenië gestuurd."),
+    ]
+    ingest(index, fake_embedder, docs)
+    assert {s.source_id: s.language for s in index.snapshot.sources.values()} == {"en": "en", "nl": "nl"}
+    # detection is part of the content hash, so the same documents are unchanged next time
+    assert ingest(index, fake_embedder, docs).unchanged == 2

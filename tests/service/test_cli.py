@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from service import cli as cli_module
+from tests.conftest import REPO, SEEDS, FakeEmbedder
+
+
+@pytest.fixture
+def run(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Invoke ``crosscheck`` in-process with the fake embedder; returns (exit code, stdout, stderr)."""
+    monkeypatch.setattr("service.corpus.load_embedder", lambda name, threads=None: FakeEmbedder(model_id=name))
+
+    def invoke(*args: str) -> tuple[int, str, str]:
+        runner = CliRunner()
+        result = runner.invoke(cli_module.cli, list(args), catch_exceptions=True)
+        if result.exception and not isinstance(result.exception, SystemExit):
+            # mirror main(): domain errors are one line, never a traceback
+            from service.errors import CrosscheckError
+
+            assert isinstance(result.exception, CrosscheckError), result.exception
+            return 1, result.stdout, f"Error: {result.exception}"
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+def test_ingest_then_sources(run: Any, isolated_env: Path) -> None:
+    code, _, err = run("ingest", str(SEEDS), "--quiet")
+    assert code == 0
+    assert "5 added" in err and str(isolated_env) in err
+    code, out, _ = run("sources", "--json")
+    sources = json.loads(out)
+    assert [s["source_id"] for s in sources] == sorted(p.stem for p in SEEDS.glob("*.txt"))
+    assert {s["published"] for s in sources} == {"2022-01", "2022-02", None}
+    code, _, err = run("ingest", str(SEEDS), "--quiet")
+    assert "5 unchanged" in err
+
+
+def test_search_builds_the_seed_index_and_says_so(run: Any) -> None:
+    code, out, err = run("search", "Duizend soldaten naar Roemenië", "--json", "--top-k", "1")
+    assert code == 0
+    assert "building one from the bundled seeds" in err
+    payload = json.loads(out)
+    assert payload["query"] == "Duizend soldaten naar Roemenië"
+    assert all(len(s["passages"]) == 1 for s in payload["sources"])
+    assert {"source_id", "title", "published", "language", "passages"} <= payload["sources"][0].keys()
+
+
+def test_plain_search_output(run: Any) -> None:
+    code, out, _ = run("search", "Duizend soldaten naar Roemenië")
+    assert code == 0
+    assert "000_64af60602162f07a" in out and "\x1b[" not in out
+
+
+def test_ingest_reports_bad_files_and_keeps_the_rest(run: Any, tmp_path: Path) -> None:
+    (tmp_path / "ok.txt").write_text("Duizend soldaten gaan naar Roemenië.", encoding="utf-8")
+    (tmp_path / "bad.pdf").write_bytes(b"%PDF")
+    code, _, err = run("ingest", str(tmp_path), "--quiet")
+    assert code == 0
+    assert "bad.pdf" in err and "unsupported" in err and "1 added" in err and "1 failed" in err
+
+
+def test_delete(run: Any) -> None:
+    run("ingest", str(SEEDS), "--quiet")
+    assert run("delete", "000_64af60602162f07a")[0] == 0
+    code, out, _ = run("sources", "--json")
+    assert "000_64af60602162f07a" not in out
+    code, _, err = run("delete", "000_64af60602162f07a")
+    assert code == 1 and "no source" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("search", "   "), "the query is empty"),
+        (("search", "x" * 5000), "limit is 2,000"),
+        (("sources",), None),  # bootstraps, no error
+    ],
+)
+def test_bad_queries_get_one_line(run: Any, args: tuple[str, ...], message: str | None) -> None:
+    code, _, err = run(*args)
+    if message is None:
+        assert code == 0
+    else:
+        assert code == 1 and message in err and "Traceback" not in err
+
+
+def test_usage_errors_exit_2(run: Any) -> None:
+    code, _, err = run("search", "x", "--top-k", "0")
+    assert code == 2 and "top-k" in err
+
+
+def run_binary(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=300
+    )
+
+
+def test_real_command_errors_are_one_line_without_traceback(tmp_path: Path) -> None:
+    env = {**os.environ, "CROSSCHECK_INDEX_DIR": str(tmp_path / "idx"), "CROSSCHECK_MODEL": "fake"}
+    (tmp_path / "idx").mkdir()
+    (tmp_path / "idx" / "CURRENT").write_text("garbage\n")
+    result = run_binary("sources", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: ") and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.integration
+def test_real_search_acceptance_from_the_command_line(tmp_path: Path) -> None:
+    """The issue's acceptance, through the installed command and the bundled model."""
+    env = {**os.environ, "CROSSCHECK_INDEX_DIR": str(tmp_path / "idx")}
+    env.pop("CROSSCHECK_MODEL", None)
+    result = run_binary("search", "1,000 troops moved to Romania", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "building one from the bundled seeds" in result.stderr
+    top = {s["source_id"]: s["passages"][0]["text"] for s in json.loads(result.stdout)["sources"]}
+    for source in ("000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2"):
+        assert "Roemenië" in top[source] and ("uizend" in top[source] or "1.000" in top[source])
