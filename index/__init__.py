@@ -14,7 +14,7 @@ from index.errors import (
     ModelMismatchError,
     UnknownSourceError,
 )
-from index.ingest import IngestReport, ingest
+from index.ingest import IngestReport
 from index.sentences import Sentence, split_sentences
 from index.store import CorpusIndex, Passage, PassageHit, Snapshot, SourceHits, SourceRecord
 
@@ -35,7 +35,6 @@ __all__ = [
     "SourceHits",
     "SourceRecord",
     "UnknownSourceError",
-    "ingest",
     "iter_documents",
     "split_sentences",
 ]

@@ -7,9 +7,11 @@ before they are embedded at all.
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
+from queue import Full, Queue
 from typing import Any
 
 from tqdm import tqdm
@@ -18,6 +20,8 @@ from index.documents import Document
 from index.embedding import Embedder
 from index.sentences import Sentence, split_sentences
 from index.store import CorpusIndex, Transaction
+
+_Batch = list[tuple[Document, list[Sentence]]]
 
 # Sentences per encoder call: large enough to amortise per-call overhead, small
 # enough that a progress bar moves and memory stays flat.
@@ -78,29 +82,29 @@ def ingest(
     report = report or IngestReport()
     started = time.perf_counter()
     bar = tqdm(unit=" sentences", disable=not progress, desc="ingest", dynamic_ncols=True)
-    docs = iter(documents)
+    batches = _prefetch(_prepare(index, iter(documents), report, on_warning))
     try:
-        while True:
+        more = True
+        while more:
             with index.transaction() as txn:
-                if not _ingest_until_checkpoint(txn, embedder, docs, report, bar, on_warning):
-                    break
+                more = _fill(txn, embedder, batches, report, bar)
     finally:
+        batches.close()
         bar.close()
         report.seconds = time.perf_counter() - started
     return report
 
 
-def _ingest_until_checkpoint(
+def _fill(
     txn: Transaction,
     embedder: Embedder,
-    docs: Iterator[Document],
+    batches: Iterator[_Batch],
     report: IngestReport,
     bar: tqdm[Any],
-    on_warning: Callable[[str], None] | None,
 ) -> bool:
-    """Fill one transaction; False once the documents are exhausted."""
+    """Embed and add batches to one transaction; False once the documents are exhausted."""
     written = 0
-    for batch in _batches(txn, docs, report, on_warning):
+    for batch in batches:
         texts = [s.text for _, sentences in batch for s in sentences]
         vectors = embedder.encode(texts, batch_size=EMBED_BATCH)
         start = 0
@@ -116,17 +120,19 @@ def _ingest_until_checkpoint(
     return False
 
 
-def _batches(
-    txn: Transaction,
+def _prepare(
+    index: CorpusIndex,
     docs: Iterator[Document],
     report: IngestReport,
     on_warning: Callable[[str], None] | None,
-) -> Iterator[list[tuple[Document, list[Sentence]]]]:
-    batch: list[tuple[Document, list[Sentence]]] = []
+) -> Iterator[_Batch]:
+    """Documents that differ from the saved index, split into sentences, in embedding-sized batches."""
+    batch: _Batch = []
     pending = 0
     for document in docs:
         document = document.with_language()  # before hashing: detection is part of the content
-        if txn.status(document) == "unchanged":
+        saved = index.snapshot.sources.get(document.source_id)
+        if saved is not None and saved.content_hash == document.content_hash:
             report.unchanged += 1
             continue
         sentences = split_sentences(document.text, document.language)
@@ -141,3 +147,39 @@ def _batches(
             batch, pending = [], 0
     if batch:
         yield batch
+
+
+def _prefetch(batches: Iterator[_Batch], depth: int = 2) -> Generator[_Batch, None, None]:
+    """Prepare the next batches (read, detect language, split) while the current one is embedded.
+
+    The encoder spends most of its time in numpy without the GIL, so reading
+    and splitting in a second thread hides most of their cost.
+    """
+    queue: Queue[_Batch | BaseException | None] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for batch in batches:
+                while not stop.is_set():
+                    try:
+                        queue.put(batch, timeout=0.1)
+                        break
+                    except Full:
+                        continue
+                if stop.is_set():
+                    return
+            queue.put(None)
+        except BaseException as exc:  # re-raised in the consumer
+            queue.put(exc)
+
+    producer = threading.Thread(target=produce, name="ingest-prefetch", daemon=True)
+    producer.start()
+    try:
+        while (item := queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join()

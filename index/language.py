@@ -22,7 +22,7 @@ def _detector() -> Any:
     return LanguageDetectorBuilder.from_iso_codes_639_1(*codes).with_preloaded_language_models().build()
 
 
-def detect_language(text: str, *, sample_chars: int = 2000) -> str | None:
+def detect_language(text: str, *, sample_chars: int = 600) -> str | None:
     """ISO 639-1 code of the text's language, or None when it cannot be told."""
     sample = text[:sample_chars].strip()
     if not any(ch.isalpha() for ch in sample):

@@ -25,6 +25,7 @@ from importlib import resources
 from rapidfuzz import fuzz, process
 
 MAX_UNIT_CHARS = 1000
+_FURNITURE_TAIL = 120
 
 _QUOTES = str.maketrans(
     {
@@ -44,6 +45,7 @@ _QUOTES = str.maketrans(
 _LINE = re.compile(r"[^\n\r]+")
 _MARKUP = re.compile(r"(?:#{1,6}[ \t]+|>[ \t]*|[-*•][ \t]+)+")
 _LETTER = re.compile(r"[^\W\d_]")
+_TWO_LETTERS = re.compile(r"[^\W\d_].*?[^\W\d_]", re.S)
 _NOT_ALNUM = re.compile(r"[\W_]+")
 _DIGITS = re.compile(r"\d+")
 
@@ -69,7 +71,7 @@ def _furniture() -> tuple[re.Pattern[str], re.Pattern[str]]:
     alternation = "|".join(f"(?:{p})" for p in patterns)
     return (
         re.compile(rf"\A\s*(?:{alternation})\s*", re.IGNORECASE),
-        re.compile(rf"\s*(?:{alternation})\s*\Z", re.IGNORECASE),
+        re.compile(rf"(?:{alternation})\s*\Z", re.IGNORECASE),
     )
 
 
@@ -118,9 +120,9 @@ def _trim(line: str, start: int, end: int) -> tuple[int, int]:
         if match and match.end() > 0:
             start += match.end()
             continue
-        match = trailing.search(text)
-        if match and match.start() < len(text):
-            end = start + match.start()
+        cut = _trailing_furniture(trailing, text)
+        if cut < len(text):
+            end = start + cut
             continue
         break
     while start < end and line[start].isspace():
@@ -128,6 +130,20 @@ def _trim(line: str, start: int, end: int) -> tuple[int, int]:
     while end > start and line[end - 1].isspace():
         end -= 1
     return start, end
+
+
+def _trailing_furniture(trailing: re.Pattern[str], text: str) -> int:
+    """Where furniture at the end of ``text`` begins (``len(text)`` if none).
+
+    Furniture is short and starts a word, so only word starts in the tail are
+    tried, anchored: a plain ``search`` would try the pattern at every offset.
+    """
+    tail_start = max(0, len(text) - _FURNITURE_TAIL)
+    for offset in range(tail_start, len(text)):
+        starts_word = (offset == 0 or text[offset - 1].isspace()) and not text[offset].isspace()
+        if starts_word and trailing.match(text, offset):
+            return offset
+    return len(text)
 
 
 def _wrap(start: int, end: int, line: str) -> Iterator[tuple[int, int]]:
@@ -169,7 +185,7 @@ def split_sentences(text: str, language: str | None = None) -> list[Sentence]:
             trimmed = _trim(line, span_start, span_end)
             for start, end in _wrap(*trimmed, line):
                 unit = line[start:end]
-                if len(_LETTER.findall(unit)) < 2:
+                if not _TWO_LETTERS.search(unit):
                     continue
                 key = _dedup_key(unit)
                 digits = _DIGITS.findall(unit)

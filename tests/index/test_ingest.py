@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from index.documents import Document, iter_documents
 from index.ingest import ingest
@@ -74,3 +77,29 @@ def test_language_is_detected_when_not_given(index_dir: Path, fake_embedder: Fak
     assert {s.source_id: s.language for s in index.snapshot.sources.values()} == {"en": "en", "nl": "nl"}
     # detection is part of the content hash, so the same documents are unchanged next time
     assert ingest(index, fake_embedder, docs).unchanged == 2
+
+
+def test_checkpoints_commit_every_batch_without_losing_documents(
+    index_dir: Path, fake_embedder: FakeEmbedder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("index.ingest.EMBED_BATCH", 8)
+    monkeypatch.setattr("index.ingest.CHECKPOINT_SENTENCES", 20)
+    index = open_index(index_dir, fake_embedder)
+    report = ingest(index, fake_embedder, iter_documents([SEEDS]))
+    snapshot = CorpusIndex.open(index_dir).snapshot
+    assert report.added == 5 and set(snapshot.sources) == {p.stem for p in SEEDS.glob("*.txt")}
+    assert snapshot.passage_count == report.sentences
+    assert snapshot.generation > 3  # several checkpoints were written
+
+
+def test_a_failing_document_source_stops_ingest_and_commits_nothing_partial(
+    index_dir: Path, fake_embedder: FakeEmbedder
+) -> None:
+    def documents() -> Iterator[Document]:
+        yield Document("a", "Duizend soldaten gaan naar Roemenië.")
+        raise RuntimeError("feed broke")
+
+    index = open_index(index_dir, fake_embedder)
+    with pytest.raises(RuntimeError, match="feed broke"):
+        ingest(index, fake_embedder, documents())
+    assert not CorpusIndex.exists(index_dir)
