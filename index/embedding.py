@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -33,8 +34,11 @@ USE_DIMENSION = 512
 class Embedder(Protocol):
     """What the index needs from a model: L2-normalised float32 rows, one per text."""
 
-    model_id: str
-    dimension: int
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dimension(self) -> int: ...
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> NDArray[Any]: ...
 
@@ -69,6 +73,36 @@ class SentenceTransformerEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         np.divide(vectors, norms, out=vectors, where=norms > 0)
         return vectors
+
+
+class LazyEmbedder:
+    """An :class:`Embedder` that loads its model on first use.
+
+    The model id is known without loading, so opening an index (which checks
+    the id) or re-ingesting unchanged files never pays the seconds it takes
+    to import sentence-transformers.
+    """
+
+    def __init__(self, name: str | None = None, *, threads: int | None = None) -> None:
+        self.model_id = name or DEFAULT_MODEL
+        self._threads = threads
+        self._loaded: SentenceTransformerEmbedder | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> SentenceTransformerEmbedder:
+        if self._loaded is None:
+            with self._lock:
+                if self._loaded is None:
+                    self._loaded = load_embedder(self.model_id, threads=self._threads)
+        return self._loaded
+
+    @property
+    def dimension(self) -> int:
+        return self.loaded.dimension
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> NDArray[Any]:
+        return self.loaded.encode(texts, batch_size=batch_size, progress=progress)
 
 
 def load_embedder(name: str | None = None, *, threads: int | None = None) -> SentenceTransformerEmbedder:

@@ -16,7 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from index.documents import Document, iter_documents
-from index.embedding import Embedder, load_embedder
+from index.embedding import Embedder, LazyEmbedder
 from index.errors import DocumentError, IndexNotFoundError
 from index.ingest import IngestReport, ingest
 from index.store import CorpusIndex, Snapshot, SourceHits, SourceRecord
@@ -54,19 +54,9 @@ class Corpus:
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
-        self._embedder = embedder
+        self.embedder: Embedder = embedder or LazyEmbedder(settings.model, threads=settings.threads)
         self._index: CorpusIndex | None = None
-        # Two locks: opening the index may load the embedder (bootstrap from seeds).
-        self._embedder_lock = threading.Lock()
         self._index_lock = threading.Lock()
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            with self._embedder_lock:
-                if self._embedder is None:
-                    self._embedder = load_embedder(self.settings.model, threads=self.settings.threads)
-        return self._embedder
 
     def index(self, *, bootstrap: bool = False, notify: Notify | None = None) -> CorpusIndex:
         """The index, reloaded if another process saved a newer generation.
@@ -84,7 +74,7 @@ class Corpus:
     def _open(self, bootstrap: bool, notify: Notify | None) -> CorpusIndex:
         path = self.settings.index_dir
         if CorpusIndex.exists(path):
-            return CorpusIndex.open(path, model=self.settings.model)
+            return CorpusIndex.open(path, model=self.embedder.model_id)
         if not bootstrap:
             raise IndexNotFoundError(f"no index at {path}; build one with `crosscheck ingest PATH`")
         seeds = self.settings.seeds_dir
@@ -101,10 +91,10 @@ class Corpus:
         return index
 
     def _open_for_writing(self) -> CorpusIndex:
-        embedder = self.embedder
-        return CorpusIndex.open_or_create(
-            self.settings.index_dir, model=embedder.model_id, dimension=embedder.dimension
-        )
+        path = self.settings.index_dir
+        if CorpusIndex.exists(path):  # the model id is checked without loading the model
+            return CorpusIndex.open(path, model=self.embedder.model_id)
+        return CorpusIndex.open_or_create(path, model=self.embedder.model_id, dimension=self.embedder.dimension)
 
     def ingest_paths(
         self,

@@ -72,3 +72,15 @@ def test_another_sentence_transformers_model_from_a_local_path(tmp_path: Path) -
 def test_unknown_model_name_fails_with_advice(tmp_path: Path) -> None:
     with pytest.raises(EmbedderError, match="use-multilingual-v3"):
         load_embedder("no-such-org/no-such-model-for-crosscheck")
+
+
+def test_large_batches_split_over_threads_give_the_same_vectors(real_embedder: Any) -> None:
+    from index.use_module import PARALLEL_MIN_TEXTS
+
+    module = real_embedder.model[0]
+    texts = [s.text for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")]
+    assert len(texts) >= PARALLEL_MIN_TEXTS
+    pooled = module.encode(texts)
+    single = np.concatenate([module.encode([t]) for t in texts])
+    np.testing.assert_allclose(pooled, single, atol=1e-5)
+    assert module._backends is not None  # the pooled path really ran

@@ -17,7 +17,7 @@ from tests.conftest import REPO, SEEDS, FakeEmbedder
 @pytest.fixture
 def run(isolated_env: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     """Invoke ``crosscheck`` in-process with the fake embedder; returns (exit code, stdout, stderr)."""
-    monkeypatch.setattr("service.corpus.load_embedder", lambda name, threads=None: FakeEmbedder(model_id=name))
+    monkeypatch.setattr("service.corpus.LazyEmbedder", lambda name, threads=None: FakeEmbedder(model_id=name))
 
     def invoke(*args: str) -> tuple[int, str, str]:
         runner = CliRunner()
