@@ -1,0 +1,20 @@
+"""What a sentence asserts, for claims and passages alike.
+
+The same :func:`analyze` runs on both sides of a comparison, in Dutch or
+English: quantities and what they count, years and durations, places, people
+and organisations with the role they play, and per clause its polarity
+(negation, denial), hedges and speech acts.
+"""
+
+from service.analysis.model import (
+    Analysis,
+    Clause,
+    Duration,
+    EntityMention,
+    Quantity,
+    Token,
+    Year,
+)
+from service.analysis.pipeline import analyze
+
+__all__ = ["Analysis", "Clause", "Duration", "EntityMention", "Quantity", "Token", "Year", "analyze"]

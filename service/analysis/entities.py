@@ -1,0 +1,236 @@
+"""Places, people and organisations, and the role each plays in its clause.
+
+Roles come from the word before the name: "naar/to" marks where something
+goes, "vanuit/from" where it comes from, "in/at" where it is; "van X naar Y"
+makes X the origin; a name with no preposition first in its clause is the
+actor ("De VS sturen ..."), and "door/by X" is the actor of a passive. In a
+clause that moves something somewhere, a plain location is where it moved
+from: "duizend soldaten die al in Duitsland zijn, worden naar Roemenië
+gestuurd" goes from Germany to Romania.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from rapidfuzz import fuzz, process
+
+from service.analysis.lexicon import EntityInfo, Lexicon, fold
+from service.analysis.model import EntityMention, Role, Token
+
+PLACE_KINDS = frozenset({"country", "region", "place"})
+_COORDINATION = {"en", "and", "of", "or", ",", "&"}
+FUZZY_CUTOFF = 88
+
+
+@dataclass(frozen=True)
+class _Sub:
+    """A token, or one part of a hyphenated token ("NAVO-troepen" -> "NAVO", "troepen")."""
+
+    text: str
+    start: int
+    end: int
+    fold: str
+    token: int
+    part: int
+    parts: int
+
+
+def _subtokens(tokens: Sequence[Token]) -> list[_Sub]:
+    subs = []
+    for index, token in enumerate(tokens):
+        pieces = token.text.split("-") if "-" in token.text and not token.text[0].isdigit() else [token.text]
+        offset = token.start
+        for part, piece in enumerate(pieces):
+            if piece:
+                subs.append(_Sub(piece, offset, offset + len(piece), fold(piece), index, part, len(pieces)))
+            offset += len(piece) + 1
+    return subs
+
+
+def _lookup(subs: list[_Sub], i: int, lexicon: Lexicon) -> tuple[EntityInfo, int, bool] | None:
+    """The longest entity name starting at ``subs[i]``: (entity, parts used, is demonym)."""
+    gazetteer = lexicon.gazetteer
+    first = subs[i]
+    for n in range(min(gazetteer.max_words, len(subs) - i), 0, -1):
+        window = subs[i : i + n]
+        key = tuple(s.fold for s in window)
+        capitalized = first.text[:1].isupper()
+        info = gazetteer.names.get(key)
+        if info is not None and (capitalized or key in lexicon.lowercase_names):
+            return info, n, False
+        info = gazetteer.demonyms.get(key)
+        if info is not None and (capitalized or key in lexicon.lowercase_names):
+            return info, n, True
+        if n == 1:
+            acronym = gazetteer.acronyms.get(first.text.replace(".", ""))
+            if acronym is not None:
+                return acronym, 1, False
+    return None
+
+
+def _role_before(
+    tokens: Sequence[Token], token_index: int, clause_start_token: int, lexicon: Lexicon
+) -> tuple[str | None, int]:
+    """The role preposition governing the name at ``token_index``, and where it stands."""
+    j = token_index - 1
+    skipped = 0
+    while j >= clause_start_token and skipped < 5:
+        word = tokens[j].fold
+        if word in lexicon.roles:
+            return lexicon.roles[word], j
+        if word in lexicon.determiners or word in lexicon.place_nouns or word in lexicon.demonym_words:
+            j -= 1
+            skipped += 1
+            continue
+        break
+    return None, j
+
+
+def extract(
+    text: str, tokens: Sequence[Token], lexicon: Lexicon, clause_of: dict[int, int], clause_starts: Sequence[int]
+) -> list[EntityMention]:
+    subs = _subtokens(tokens)
+    raw: list[tuple[EntityInfo, int, int, str]] = []  # info, first sub, last sub (excl), via
+    i = 0
+    while i < len(subs):
+        hit = _lookup(subs, i, lexicon)
+        if hit is not None:
+            info, n, demonym = hit
+            last = subs[i + n - 1]
+            whole = subs[i].part == 0 and last.part == last.parts - 1
+            via = "demonym" if demonym else ("name" if whole or subs[i].parts == 1 else "compound")
+            raw.append((info, i, i + n, via))
+            i += n
+            continue
+        sub = subs[i]
+        if sub.token == 0 and _proper_noun(sub, tokens, lexicon, opener=True):
+            # a sentence opener is only a name if it is a known one, maybe misspelled
+            fuzzy = lexicon.gazetteer.fuzzy_names
+            match = process.extractOne(sub.fold, list(fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if match is not None:
+                raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
+        elif _proper_noun(sub, tokens, lexicon):
+            fuzzy = lexicon.gazetteer.fuzzy_names
+            match = process.extractOne(sub.fold, list(fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
+            if match is not None:
+                raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
+            else:
+                end = i + 1
+                while (
+                    end < len(subs)
+                    and _proper_noun(subs[end], tokens, lexicon)
+                    and subs[end].token == subs[end - 1].token + 1
+                ):
+                    end += 1
+                name = " ".join(s.text for s in subs[i:end])
+                raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
+                i = end
+                continue
+        i += 1
+
+    mentions: list[EntityMention] = []
+    for info, first_index, end_index, via in raw:
+        start_sub, end_sub = subs[first_index], subs[end_index - 1]
+        token_index = start_sub.token
+        clause = clause_of.get(token_index, 0)
+        role = _assign_role(tokens, token_index, clause_starts[clause], info, via, lexicon, mentions, clause)
+        mentions.append(
+            EntityMention(
+                id=info.id,
+                kind=info.kind,
+                label=info.label,
+                text=text[start_sub.start : end_sub.end],
+                start=start_sub.start,
+                end=end_sub.end,
+                clause=clause,
+                role=role,
+                via=via,  # type: ignore[arg-type]
+            )
+        )
+    return _movement_frames(_passive_agents(mentions, tokens, lexicon), tokens, lexicon)
+
+
+def _proper_noun(sub: _Sub, tokens: Sequence[Token], lexicon: Lexicon, *, opener: bool = False) -> bool:
+    """A capitalised word that is not a sentence opener, a stopword, a month or a weekday."""
+    if not sub.text[:1].isupper() or len(sub.text) < 3 or not sub.text.isalpha():
+        return False
+    if not opener and (sub.token == 0 or tokens[sub.token - 1].text in {'"', "“", "„", ":", "'"}):
+        return False
+    return (
+        sub.fold not in lexicon.stopwords
+        and sub.fold not in lexicon.demonym_words
+        and sub.fold not in lexicon.months
+        and sub.fold not in lexicon.weekdays
+    )
+
+
+def _assign_role(
+    tokens: Sequence[Token],
+    token_index: int,
+    clause_start: int,
+    info: EntityInfo,
+    via: str,
+    lexicon: Lexicon,
+    earlier: list[EntityMention],
+    clause: int,
+) -> Role:
+    if via == "compound":
+        return "actor"  # "NAVO-troepen": whose troops
+    role, at = _role_before(tokens, token_index, clause_start, lexicon)
+    if via == "demonym" and role in {"origin", "destination", "location"}:
+        return "other"  # "bij een Russische inval": an adjective, not a place
+    if role is None and at >= clause_start and tokens[at].fold in _COORDINATION:
+        # "naar Polen en Duitsland": the second name shares the first one's role
+        previous = next((m for m in reversed(earlier) if m.clause == clause), None)
+        if previous is not None and previous.end <= tokens[at].start:
+            return previous.role
+    if role is None:
+        if via == "demonym" and _modifies_counted_noun(tokens, token_index, lexicon):
+            return "actor"  # "Amerikaanse militairen": whose troops
+        first_plain = not any(m.clause == clause and m.role == "actor" for m in earlier)
+        return "actor" if first_plain else "other"
+    if role in {"origin", "destination", "location"} and info.kind not in PLACE_KINDS:
+        return "other"  # "naar NAVO-lidstaten" is not a place on a map
+    if role == "other" and tokens[at].fold == "van":
+        later = {t.fold for t in tokens[token_index + 1 :]}
+        if later & {"naar", "to"}:
+            return "origin"  # "van Duitsland naar Polen"
+    moved = any(
+        tokens[k].lemma in lexicon.movement_verbs or tokens[k].fold in lexicon.movement_verbs
+        for k in range(max(clause_start, at - 2), at)
+    )
+    if moved and (role == "location" or tokens[at].fold == "for"):
+        return "destination"  # "ingezet worden in Roemenië", "leave for Europe"
+    return role  # type: ignore[return-value]
+
+
+def _modifies_counted_noun(tokens: Sequence[Token], token_index: int, lexicon: Lexicon) -> bool:
+    following = tokens[token_index + 1 : token_index + 3]
+    return any(t.fold in lexicon.concepts or t.lemma in lexicon.concepts for t in following)
+
+
+def _passive_agents(mentions: list[EntityMention], tokens: Sequence[Token], lexicon: Lexicon) -> list[EntityMention]:
+    """ "Crimea was annexed by Russia": the agent acts, the subject does not."""
+    agent_clauses = {m.clause for m in mentions if m.role == "agent"}
+    out = []
+    for m in mentions:
+        if m.role == "agent":
+            out.append(replace(m, role="actor"))
+        elif m.role == "actor" and m.clause in agent_clauses and m.via != "compound":
+            out.append(replace(m, role="other"))
+        else:
+            out.append(m)
+    return out
+
+
+def _movement_frames(mentions: list[EntityMention], tokens: Sequence[Token], lexicon: Lexicon) -> list[EntityMention]:
+    destinations = {(m.clause, m.id) for m in mentions if m.role == "destination"}
+    moving = {clause for clause, _ in destinations}
+    return [
+        replace(m, role="origin")
+        if m.role == "location" and m.clause in moving and (m.clause, m.id) not in destinations
+        else m
+        for m in mentions
+    ]

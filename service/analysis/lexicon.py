@@ -1,0 +1,314 @@
+"""The lexicon behind the analysis, built once from libraries and ``data/lexicon.json``.
+
+Country and UN-region names in Dutch and English come from Babel's CLDR data;
+the JSON adds what CLDR lacks (aliases such as "VS", demonyms, people,
+organisations, cue words). Names are matched on a *folded* form (case-folded,
+accents removed, hyphens as spaces) so "Roemenie", "Roemenië" and "ROEMENIË"
+are one key; all-capital acronyms ("US", "VS") only match as written, so the
+pronoun "us" is not the United States.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from service.analysis.model import EntityKind
+
+LANGUAGES = ("nl", "en")
+# UN M49 regions worth naming in news: Europe and its four parts.
+REGION_CODES = ("150", "151", "154", "155", "039")
+_NON_WORD = re.compile(r"[\s\-‐‑–—_/]+")
+_APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
+
+
+def fold(text: str) -> str:
+    """Case-folded, accent-free, hyphens and spaces collapsed: the key names are matched on."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", stripped).strip(" .")
+
+
+@dataclass(frozen=True)
+class EntityInfo:
+    id: str
+    kind: EntityKind
+    label: str
+    affiliation: str | None = None
+
+
+@dataclass(frozen=True)
+class Gazetteer:
+    """Folded name (as a tuple of words) -> entity, plus demonyms and case-sensitive acronyms."""
+
+    names: dict[tuple[str, ...], EntityInfo]
+    acronyms: dict[str, EntityInfo]
+    demonyms: dict[tuple[str, ...], EntityInfo]
+    max_words: int
+    fuzzy_names: dict[str, EntityInfo]  # single-word names >= 5 letters, for misspellings
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    gazetteer: Gazetteer
+    parents: dict[str, frozenset[str]]  # entity id -> every id that contains it
+    affiliation: dict[str, str]
+    concepts: dict[str, str]  # folded word -> concept
+    concept_phrases: dict[tuple[str, ...], str]
+    vague: dict[str, dict[str, tuple[float, float]]]  # language -> phrase -> range
+    approximators: dict[str, str]  # folded phrase -> approx | min | max
+    time_units: dict[str, tuple[str, float]]  # folded word -> (unit, days)
+    roles: dict[str, str]  # folded preposition -> role
+    negation: frozenset[str]
+    negative_predicates: tuple[tuple[str, ...], ...]  # lemma sequences
+    hedges: tuple[tuple[str, ...], ...]  # folded word sequences
+    speech_positive: frozenset[str]
+    speech_negative: frozenset[str]
+    contrast: tuple[tuple[str, ...], ...]
+    clause_breaks: tuple[tuple[str, ...], ...]
+    months: dict[str, int]
+    demonym_words: frozenset[str]
+    movement_verbs: frozenset[str]
+    place_nouns: frozenset[str]
+    determiners: frozenset[str]
+    weekdays: frozenset[str]
+    lowercase_names: frozenset[tuple[str, ...]]  # names written in lower case ("oostflank"): no capital needed
+    stopwords: frozenset[str]
+
+    def info(self, entity_id: str) -> EntityInfo | None:
+        for info in self.gazetteer.names.values():
+            if info.id == entity_id:
+                return info
+        return None
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(fold(text).split())
+
+
+def _raw() -> dict[str, Any]:
+    text = resources.files("service").joinpath("data/lexicon.json").read_text(encoding="utf-8")
+    data: dict[str, Any] = json.loads(text)
+    return data
+
+
+def _label(code: str) -> str:
+    from babel import Locale
+
+    return str(Locale("en").territories.get(code, code))
+
+
+def _cldr_places() -> Iterable[tuple[str, EntityInfo]]:
+    """Every country and the European regions, by their Dutch and English CLDR names."""
+    from babel import Locale
+
+    for language in LANGUAGES:
+        territories = Locale(language).territories
+        for code, name in territories.items():
+            if code.isdigit() and code not in REGION_CODES:
+                continue
+            if code in {"ZZ", "QO", "EU", "EZ", "UN"}:  # unknown, outlying, and unions handled as organisations
+                continue
+            kind: EntityKind = "region" if code.isdigit() else "country"
+            info = EntityInfo(f"{kind}:{code}", kind, _label(code))
+            yield name, info
+
+
+def _entity_from_id(entity_id: str, names: list[str]) -> EntityInfo:
+    prefix, _, key = entity_id.partition(":")
+    kind: EntityKind = prefix if prefix in {"country", "region", "place", "org", "person"} else "name"  # type: ignore[assignment]
+    if kind in {"country", "region"}:
+        label = _label(key)
+    else:
+        label = next((n for n in names if not n.isupper()), names[0]) if names else key
+    return EntityInfo(entity_id, kind, label)
+
+
+@cache
+def lexicon() -> Lexicon:
+    raw = _raw()
+    names: dict[tuple[str, ...], EntityInfo] = {}
+    acronyms: dict[str, EntityInfo] = {}
+    lowercase: set[tuple[str, ...]] = set()
+    affiliation: dict[str, str] = {k: v for k, v in raw["affiliation"].items() if not k.startswith("_")}
+
+    def add(name: str, info: EntityInfo) -> None:
+        compact = name.replace(".", "")
+        if compact.isupper() and len(compact) <= 5:
+            acronyms[compact] = info
+            return
+        names.setdefault(_words(name), info)
+        if name == name.lower():
+            lowercase.add(_words(name))
+
+    for name, info in _cldr_places():
+        add(name, info)
+    for group in ("places", "organisations"):
+        for entity_id, aliases in raw[group].items():
+            if entity_id.startswith("_"):
+                continue
+            info = _entity_from_id(entity_id, aliases)
+            if entity_id.startswith(("country:", "region:")):
+                info = EntityInfo(entity_id, info.kind, _label(entity_id.partition(":")[2]))
+            for alias in aliases:
+                add(alias, info)
+    for entity_id, person in raw["people"].items():
+        info = EntityInfo(entity_id, "person", person["names"][-1], person.get("affiliation"))
+        if person.get("affiliation"):
+            affiliation[entity_id] = person["affiliation"]
+        for alias in person["names"]:
+            add(alias, info)
+
+    demonyms: dict[tuple[str, ...], EntityInfo] = {}
+    for entity_id, words in raw["demonyms"].items():
+        if entity_id.startswith("_"):
+            continue
+        code = entity_id.partition(":")[2]
+        kind: EntityKind = "region" if entity_id.startswith("region:") else "country"
+        for word in words:
+            demonyms[_words(word)] = EntityInfo(entity_id, kind, _label(code))
+            if word == word.lower():
+                lowercase.add(_words(word))
+
+    parents: dict[str, set[str]] = {}
+    for parent, children in raw["part_of"].items():
+        if parent.startswith("_"):
+            continue
+        parent_id = _qualify(parent)
+        for child in children:
+            parents.setdefault(_qualify(child), set()).add(parent_id)
+    closed = {child: frozenset(_ancestors(child, parents)) for child in parents}
+
+    fuzzy = {
+        key[0]: info
+        for key, info in names.items()
+        if len(key) == 1 and len(key[0]) >= 5 and info.kind in {"person", "place", "country"}
+    }
+    gazetteer = Gazetteer(
+        names=names,
+        acronyms=acronyms,
+        demonyms=demonyms,
+        max_words=max(len(k) for k in [*names, *demonyms]),
+        fuzzy_names=fuzzy,
+    )
+
+    concepts: dict[str, str] = {}
+    concept_phrases: dict[tuple[str, ...], str] = {}
+    for concept, words in raw["concepts"].items():
+        if concept.startswith("_"):
+            continue
+        for word in words:
+            key = _words(word) or (word,)
+            if len(key) == 1:
+                concepts[key[0]] = concept
+            else:
+                concept_phrases[key] = concept
+
+    vague = {
+        language: {fold(phrase): (float(lo), float(hi)) for phrase, (lo, hi) in table.items()}
+        for language, table in raw["vague_quantities"].items()
+        if not language.startswith("_")
+    }
+    approximators = {
+        fold(phrase): kind
+        for kind, phrases in raw["approximators"].items()
+        if not kind.startswith("_")
+        for phrase in phrases
+    }
+    time_units = {
+        fold(word): (unit, float(spec["days"]))
+        for unit, spec in raw["time_units"].items()
+        for language in LANGUAGES
+        for word in spec[language]
+    }
+    roles = {fold(word): role for role, words in raw["roles"].items() if not role.startswith("_") for word in words}
+
+    def phrases(section: str) -> tuple[tuple[str, ...], ...]:
+        table = raw[section]
+        return tuple(sorted({_words(p) for lang in LANGUAGES for p in table[lang]}, key=len, reverse=True))
+
+    return Lexicon(
+        gazetteer=gazetteer,
+        parents=closed,
+        affiliation=affiliation,
+        concepts=concepts,
+        concept_phrases=concept_phrases,
+        vague=vague,
+        approximators=approximators,
+        time_units=time_units,
+        roles=roles,
+        negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
+        negative_predicates=phrases("negative_predicates"),
+        hedges=phrases("hedges"),
+        speech_positive=frozenset(fold(w) for w in raw["speech_verbs"]["positive"]),
+        speech_negative=frozenset(fold(w) for w in raw["speech_verbs"]["negative"]),
+        contrast=phrases("contrast"),
+        clause_breaks=phrases("clause_breaks"),
+        months=_months(),
+        demonym_words=frozenset(" ".join(k) for k in demonyms),
+        movement_verbs=frozenset(fold(w) for w in raw["movement_verbs"]["lemmas"]),
+        place_nouns=frozenset(fold(w) for w in raw["place_nouns"]["words"]),
+        determiners=frozenset(fold(w) for w in raw["determiners"]["words"]),
+        weekdays=_weekdays(),
+        lowercase_names=frozenset(lowercase),
+        stopwords=_stopwords(),
+    )
+
+
+def _qualify(code: str) -> str:
+    if ":" in code:
+        return code
+    return f"region:{code}" if code.isdigit() else f"country:{code}"
+
+
+def _ancestors(node: str, parents: dict[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = list(parents.get(node, ()))
+    while stack:
+        parent = stack.pop()
+        if parent not in seen:
+            seen.add(parent)
+            stack.extend(parents.get(parent, ()))
+    return seen
+
+
+def _months() -> dict[str, int]:
+    """Month names and abbreviations in Dutch and English, from CLDR."""
+    from babel import Locale
+
+    months: dict[str, int] = {}
+    for language in LANGUAGES:
+        locale = Locale(language)
+        for width in ("wide", "abbreviated"):
+            for number, name in locale.months["format"][width].items():
+                key = fold(name)
+                if len(key) >= 3:
+                    months[key] = int(number)
+    return months
+
+
+def _stopwords() -> frozenset[str]:
+    """Function words of both languages (stopwords-iso), minus the words the analysis reads."""
+    import stopwordsiso
+
+    words = {fold(w) for w in stopwordsiso.stopwords(list(LANGUAGES))}
+    raw = _raw()
+    keep = {fold(w) for lang in LANGUAGES for w in raw["negation"][lang]}
+    return frozenset(words - keep)
+
+
+def _weekdays() -> frozenset[str]:
+    from babel import Locale
+
+    return frozenset(
+        fold(name)
+        for language in LANGUAGES
+        for width in ("wide", "abbreviated")
+        for name in Locale(language).days["format"][width].values()
+    )

@@ -1,0 +1,111 @@
+"""The analysis of one text: plain, immutable records with character spans."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["actor", "origin", "destination", "location", "agent", "other"]
+EntityKind = Literal["country", "region", "place", "org", "person", "name"]
+QuantityKind = Literal["exact", "approx", "range", "min", "max", "vague"]
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+    lower: str  # case-folded
+    fold: str  # case-folded, accents removed: cross-spelling comparisons
+    lemma: str  # simplemma lemma, case-folded
+
+    @property
+    def is_capitalized(self) -> bool:
+        return self.text[:1].isupper()
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A number in the text and what it counts; ``low``/``high`` bound what it allows."""
+
+    value: float
+    low: float
+    high: float
+    kind: QuantityKind
+    concept: str | None  # "troops", "ships", ...; None when the noun is unknown
+    noun: str | None  # the counted word as written
+    text: str  # the number as written, e.g. "zo'n 100.000", "een duizendtal"
+    start: int
+    end: int
+    clause: int
+    contrasted: bool = False  # "in plaats van ...": the value the sentence sets aside
+
+
+@dataclass(frozen=True)
+class Year:
+    value: int
+    text: str
+    start: int
+    end: int
+    clause: int
+    contrasted: bool = False
+
+
+@dataclass(frozen=True)
+class Duration:
+    days: float
+    unit: str
+    value: float
+    text: str
+    start: int
+    end: int
+    clause: int
+    contrasted: bool = False
+
+
+@dataclass(frozen=True)
+class EntityMention:
+    id: str  # "country:RO", "region:151", "org:nato", "person:putin", "name:interfax"
+    kind: EntityKind
+    label: str  # English display name
+    text: str  # as written
+    start: int
+    end: int
+    clause: int
+    role: Role
+    via: Literal["name", "demonym", "compound", "alias", "fuzzy", "unknown"] = "name"
+
+
+@dataclass(frozen=True)
+class Clause:
+    start: int
+    end: int
+    negations: tuple[str, ...]  # cue words, as written
+    negated: bool
+    hedges: tuple[str, ...]
+    speaker: str | None  # entity id of who is reported as saying it
+    speech: str | None  # the speech verb as written
+
+
+@dataclass(frozen=True)
+class Analysis:
+    text: str
+    language: str
+    tokens: tuple[Token, ...]
+    quantities: tuple[Quantity, ...]
+    years: tuple[Year, ...]
+    durations: tuple[Duration, ...]
+    entities: tuple[EntityMention, ...]
+    clauses: tuple[Clause, ...]
+    content: tuple[Token, ...] = field(default=())  # words that carry meaning: no stopwords, numbers or names
+
+    def clause_of(self, start: int) -> int:
+        for i, clause in enumerate(self.clauses):
+            if clause.start <= start < clause.end:
+                return i
+        return max(0, len(self.clauses) - 1)
+
+    @property
+    def negated(self) -> bool:
+        """Polarity of the main assertion: the first clause that carries content."""
+        return bool(self.clauses) and self.clauses[0].negated

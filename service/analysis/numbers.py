@@ -1,0 +1,333 @@
+"""Quantities, years and durations, in Dutch or English writing.
+
+"1,000", "1.000", "duizend", "een duizendtal", "a thousand" and "zo'n 1.000"
+all become the value 1000; what differs is how much room the text leaves
+around it (``low``/``high``): none for "1.000", some for "zo'n" or "-tal", a
+whole interval for "1.000 tot 5.000", and a loose range for "duizenden"
+("thousands"), which is never precise enough to contradict anything.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from service.analysis.lexicon import Lexicon
+from service.analysis.model import Duration, Quantity, QuantityKind, Token, Year
+
+# Relative room an approximate number leaves: "zo'n 100.000" allows 85,000-115,000.
+APPROX_TOLERANCE = 0.15
+# Rounding between exact figures ("8.500" and "8,500", or 8,480 reported as 8,500).
+EXACT_TOLERANCE = 0.005
+
+_DIGITS = re.compile(r"^\d+(?:[.,]\d+)*$")
+_TAL = re.compile(r"^(\d+(?:[.,]\d+)*|[^\W\d_]+?)-?tal$", re.IGNORECASE)
+_MAGNITUDES = {
+    "duizend": 1e3,
+    "thousand": 1e3,
+    "k": 1e3,
+    "miljoen": 1e6,
+    "million": 1e6,
+    "mln": 1e6,
+    "miljard": 1e9,
+    "billion": 1e9,
+    "mld": 1e9,
+    "bn": 1e9,
+}
+# Only these morphemes are tried with text2num, which is slow on arbitrary words.
+_NUMBER_MORPHEMES = {
+    "nl": "een|eén|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|der|veer|vijf|zes|zeven|acht|negen"
+    "|tien|tig|twintig|dertig|veertig|vijftig|zestig|zeventig|tachtig|negentig|honderd|duizend|miljoen|miljard|en|ën",
+    "en": "one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen"
+    "|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand"
+    "|million|billion",
+}
+_NUMBER_WORD = {lang: re.compile(rf"^(?:{morphemes})+$") for lang, morphemes in _NUMBER_MORPHEMES.items()}
+_ARTICLES = {"een", "a", "an", "one"}
+_SCALE_WORDS = {"honderd", "duizend", "miljoen", "miljard", "hundred", "thousand", "million", "billion"}
+_SKIP_BEFORE_NOUN = {"extra", "andere", "other", "more", "meer", "nieuwe", "new", "additional", "of", "van"}
+
+
+@dataclass(frozen=True)
+class _Number:
+    value: float
+    start: int  # token indices, end exclusive
+    end: int
+    approx: bool  # "-tal"
+    vague: tuple[float, float] | None = None
+
+
+def parse_digits(text: str, language: str) -> float | None:
+    """A written number in either convention: "1.000" and "1,000" are both a thousand.
+
+    A single separator followed by exactly three digits is a thousands
+    separator in both Dutch and English news writing; anything else goes to
+    Babel's locale-aware parser, trying the text's own convention first.
+    """
+    if not _DIGITS.match(text):
+        return None
+    if text.isdigit():
+        return float(text)
+    groups = re.split(r"[.,]", text)
+    separators = set(re.findall(r"[.,]", text))
+    if len(separators) == 1 and len(groups[0]) <= 3 and all(len(g) == 3 for g in groups[1:]):
+        return float("".join(groups))
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    for locale in (language, "en" if language == "nl" else "nl"):
+        try:
+            return float(parse_decimal(text, locale=locale, strict=True))
+        except (NumberFormatError, ValueError):
+            continue
+    try:
+        return float(Decimal(text.replace(",", ".")))
+    except ArithmeticError:
+        return None
+
+
+def _word_number(words: Sequence[str], language: str) -> float | None:
+    from text_to_num import text2num
+
+    if not words:
+        return None
+    words = list(words)
+    if words[0] in _ARTICLES and len(words) > 1 and words[1] in _SCALE_WORDS:
+        words = words[1:]  # "a thousand", "een duizend"
+    lang = language if language in _NUMBER_WORD else "en"
+    try:
+        return float(text2num(" ".join(words), lang))
+    except (ValueError, TypeError):
+        return None
+
+
+def _is_number_word(word: str, language: str) -> bool:
+    pattern = _NUMBER_WORD.get(language, _NUMBER_WORD["en"])
+    return bool(pattern.match(word)) and word not in {"en", "ën", "der", "tig", "een", "eén", "één", "one"}
+
+
+def _numbers(tokens: Sequence[Token], language: str) -> list[_Number]:
+    """Digit and word numbers, with the token range each covers."""
+    found: list[_Number] = []
+    i = 0
+    while i < len(tokens):
+        word = tokens[i].lower
+        tal = _TAL.match(word)
+        stem = tal.group(1) if tal else word
+        digits = parse_digits(stem, language)
+        if digits is not None:
+            end = i + 1
+            value = digits
+            if not tal and end < len(tokens) and tokens[end].lower in _MAGNITUDES:
+                value *= _MAGNITUDES[tokens[end].lower]
+                end += 1
+            found.append(_Number(value, i, end, approx=bool(tal)))
+            i = end
+            continue
+        # number words: the longest run text2num accepts
+        if _is_number_word(stem, language) or (
+            word in _ARTICLES and i + 1 < len(tokens) and tokens[i + 1].lower in _SCALE_WORDS
+        ):
+            end = i + 1
+            while end < len(tokens) and (
+                _is_number_word(tokens[end].lower, language)
+                or (
+                    tokens[end].lower in {"and", "en"}
+                    and end + 1 < len(tokens)
+                    and _is_number_word(tokens[end + 1].lower, language)
+                )
+            ):
+                end += 1
+            words = [t.lower for t in tokens[i:end]]
+            if tal:
+                words[0] = stem
+            value_or_none = _word_number(words, language)
+            if value_or_none is not None:
+                found.append(_Number(value_or_none, i, end, approx=bool(tal)))
+                i = end
+                continue
+        i += 1
+    return found
+
+
+def _vague(tokens: Sequence[Token], lexicon: Lexicon, language: str) -> list[_Number]:
+    """ "duizenden", "thousands", "tens of thousands": ranges that never contradict."""
+    tables = [lexicon.vague.get(language, {}), *(t for lang, t in lexicon.vague.items() if lang != language)]
+    found = []
+    i = 0
+    while i < len(tokens):
+        for size in (3, 2, 1):
+            phrase = " ".join(t.fold for t in tokens[i : i + size])
+            hit = next((table[phrase] for table in tables if phrase in table), None)
+            if hit is not None and len(tokens[i : i + size]) == size:
+                found.append(_Number(hit[0], i, i + size, approx=False, vague=hit))
+                i += size
+                break
+        else:
+            i += 1
+    return found
+
+
+def _phrase_before(
+    tokens: Sequence[Token], index: int, table: dict[str, str], max_words: int = 3
+) -> tuple[str, int] | None:
+    """The longest entry of ``table`` ending right before token ``index``: (kind, first token)."""
+    for size in range(min(max_words, index), 0, -1):
+        phrase = " ".join(t.fold for t in tokens[index - size : index])
+        if phrase in table:
+            return table[phrase], index - size
+    return None
+
+
+def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple[str | None, str | None]:
+    """What the number at ``index`` counts: the concept of the first noun after it."""
+    for j in range(index, min(index + 4, len(tokens))):
+        token = tokens[j]
+        if j + 1 < len(tokens):
+            pair = (token.fold, tokens[j + 1].fold)
+            if pair in lexicon.concept_phrases:
+                return lexicon.concept_phrases[pair], f"{token.text} {tokens[j + 1].text}"
+        concept = lexicon.concepts.get(token.fold) or lexicon.concepts.get(token.lemma)
+        if concept is None and " " in token.fold:  # "NAVO-troepen": the head is the last part
+            concept = lexicon.concepts.get(token.fold.rsplit(" ", 1)[-1])
+        if concept is not None:
+            return concept, token.text
+        if token.fold in _SKIP_BEFORE_NOUN or token.fold in lexicon.demonym_words:
+            continue
+        if token.text[:1].isupper() and token.text[:1].isalpha():  # "Amerikaanse militairen", "US soldiers"
+            continue
+        return None, token.text if token.text.isalpha() else None
+    return None, None
+
+
+def _time_unit(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple[str, float] | None:
+    if index < len(tokens):
+        return lexicon.time_units.get(tokens[index].fold)
+    return None
+
+
+def _contrasted(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> bool:
+    """Is the value at ``index`` set aside by "in plaats van" / "instead of" a few words before?"""
+    window = [t.fold for t in tokens[max(0, index - 6) : index]]
+    for phrase in lexicon.contrast:
+        n = len(phrase)
+        for k in range(len(window) - n + 1):
+            if tuple(window[k : k + n]) == phrase:
+                return True
+    return False
+
+
+def extract(
+    text: str, tokens: Sequence[Token], language: str, lexicon: Lexicon, clause_of: dict[int, int]
+) -> tuple[list[Quantity], list[Year], list[Duration]]:
+    """Quantities (with what they count), years and durations, in text order."""
+    quantities: list[Quantity] = []
+    years: list[Year] = []
+    durations: list[Duration] = []
+    numbers = sorted(_numbers(tokens, language) + _vague(tokens, lexicon, language), key=lambda n: n.start)
+    used: set[int] = set()
+    for k, number in enumerate(numbers):
+        if number.start in used:
+            continue
+        first, last = tokens[number.start], tokens[number.end - 1]
+        clause = clause_of.get(number.start, 0)
+        contrasted = _contrasted(tokens, number.start, lexicon)
+        unit = _time_unit(tokens, number.end, lexicon)
+        if unit is not None and number.vague is None:
+            name, days = unit
+            end_token = tokens[number.end]
+            durations.append(
+                Duration(
+                    number.value * days,
+                    name,
+                    number.value,
+                    text[first.start : end_token.end],
+                    first.start,
+                    end_token.end,
+                    clause,
+                    contrasted,
+                )
+            )
+            continue
+        raw = first.text
+        is_year = (
+            number.vague is None
+            and not number.approx
+            and number.end - number.start == 1
+            and raw.isdigit()
+            and len(raw) == 4
+            and 1800 <= number.value <= 2100
+        )
+        concept, noun = _counted(tokens, number.end, lexicon)
+        if is_year and concept is None:
+            years.append(Year(int(number.value), raw, first.start, last.end, clause, contrasted))
+            continue
+        start_token = number.start
+        kind: QuantityKind = "exact"
+        low = high = number.value
+        # a range: "1.000 tot 5.000", "between 1,000 and 5,000", "1,000-5,000"
+        nxt = numbers[k + 1] if k + 1 < len(numbers) else None
+        if (
+            nxt is not None
+            and number.vague is None
+            and nxt.vague is None
+            and nxt.start == number.end + 1
+            and tokens[number.end].fold in {"tot", "a", "à", "to", "and", "en", "-", "–"}
+            and nxt.value > number.value
+        ):
+            used.add(nxt.start)
+            high = nxt.value
+            kind = "range"
+            last = tokens[nxt.end - 1]
+            concept, noun = _counted(tokens, nxt.end, lexicon)
+            between = _phrase_before(
+                tokens, number.start, {"tussen": "between", "between": "between", "tussen de": "between"}
+            )
+            if between:
+                start_token = between[1]
+        elif number.vague is not None:
+            kind = "vague"
+            low, high = number.vague
+            quantifier = _phrase_before(
+                tokens, number.start, {"enkele": "v", "several": "v", "a few": "v", "een paar": "v", "some": "v"}
+            )
+            if quantifier:
+                start_token = quantifier[1]
+        else:
+            approx = _phrase_before(tokens, number.start, lexicon.approximators)
+            if number.approx or (approx and approx[0] == "approx"):
+                kind = "approx"
+                low, high = number.value * (1 - APPROX_TOLERANCE), number.value * (1 + APPROX_TOLERANCE)
+            elif approx and approx[0] == "min":
+                kind, high = "min", float("inf")
+            elif approx and approx[0] == "max":
+                kind, low = "max", 0.0
+            if approx:
+                start_token = approx[1]
+            if kind == "exact":
+                low, high = number.value * (1 - EXACT_TOLERANCE), number.value * (1 + EXACT_TOLERANCE)
+            if kind == "exact" and number.vague is None:
+                several = _phrase_before(
+                    tokens, number.start, {"enkele": "v", "several": "v", "a few": "v", "een paar": "v"}
+                )
+                if several and number.value in (1e3, 1e6):  # "enkele duizend(en)": a few thousand
+                    kind, low, high = "vague", 2 * number.value, 9.999 * number.value
+                    start_token = several[1]
+        begin = tokens[start_token]
+        quantities.append(
+            Quantity(
+                value=number.value,
+                low=low,
+                high=high,
+                kind=kind,
+                concept=concept,
+                noun=noun,
+                text=text[begin.start : last.end],
+                start=begin.start,
+                end=last.end,
+                clause=clause,
+                contrasted=contrasted,
+            )
+        )
+    return quantities, years, durations

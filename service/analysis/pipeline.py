@@ -1,0 +1,222 @@
+"""Tokenise, cut into clauses, and run the extractors: :func:`analyze`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from functools import lru_cache
+
+from service.analysis import entities, numbers
+from service.analysis.lexicon import Lexicon, fold, lexicon
+from service.analysis.model import Analysis, Clause, EntityMention, Token
+
+# Words (with inner hyphens and apostrophes), numbers in either convention with
+# an optional "-tal", a range dash between digits, and the punctuation clauses
+# and lists are cut at.
+_TOKEN = re.compile(
+    r"\d+(?:[.,]\d+)*(?:-?tal)?"
+    r"|[^\W\d_]+(?:['’\-][^\W\d_]+)*"
+    r"|(?<=\d)[-–](?=\d)"
+    r"|[%€$;:,\"“”„«»]"
+)
+_ANALYSIS_LANGUAGES = ("nl", "en")
+SPEAKER_KINDS = frozenset({"person", "org", "country", "name", "region"})
+
+
+def _split_affixes(match: re.Match[str]) -> list[tuple[str, int]]:
+    """ "doesn't" -> "does", "n't"; "Russia's" -> "Russia", "'s"; "zo'n" stays whole."""
+    text, start = match.group(), match.start()
+    lowered = text.lower().replace("’", "'")
+    if len(text) > 3 and lowered.endswith("n't"):
+        return [(text[:-3], start), (text[-3:], start + len(text) - 3)]
+    if len(text) > 2 and lowered.endswith("'s"):
+        return [(text[:-2], start), (text[-2:], start + len(text) - 2)]
+    return [(text, start)]
+
+
+def tokenize(text: str, language: str) -> list[Token]:
+    import simplemma
+
+    lang = language if language in _ANALYSIS_LANGUAGES else _ANALYSIS_LANGUAGES
+    tokens = []
+    for match in _TOKEN.finditer(text):
+        for piece, start in _split_affixes(match):
+            folded = fold(piece) or piece
+            if piece[:1].isalpha():
+                # simplemma writes separable verbs with an underscore: "ingezet" -> "in_zetten"
+                lemma = fold(simplemma.lemmatize(piece, lang=lang).replace("_", "")) or folded
+            else:
+                lemma = folded
+            tokens.append(Token(piece, start, start + len(piece), piece.casefold(), folded, lemma))
+    return tokens
+
+
+def _phrase_at(tokens: Sequence[Token], i: int, phrases: Sequence[tuple[str, ...]], *, lemmas: bool = False) -> int:
+    """Length of the first phrase (word tuple) that starts at token ``i``, else 0."""
+    for phrase in phrases:
+        n = len(phrase)
+        window = tokens[i : i + n]
+        if tuple(t.fold for t in window) == phrase or (lemmas and tuple(t.lemma for t in window) == phrase):
+            return n
+    return 0
+
+
+def _clause_bounds(tokens: Sequence[Token], lex: Lexicon) -> list[tuple[int, int]]:
+    """Token ranges of clauses: cut at ; and : and before "maar", "but", "terwijl", "en dat" ..."""
+    bounds = []
+    start = 0
+    for i, token in enumerate(tokens):
+        if token.text in {";", ":"}:
+            if i > start:
+                bounds.append((start, i))
+            start = i + 1
+        elif i > start and _phrase_at(tokens, i, lex.clause_breaks):
+            end = i - 1 if tokens[i - 1].text == "," else i
+            if end > start:
+                bounds.append((start, end))
+            start = i
+    if start < len(tokens):
+        bounds.append((start, len(tokens)))
+    return bounds or [(0, 0)]
+
+
+def _count_predicates(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
+    """Negative predicates in the clause ("ontkent", "wijzen ... van de hand", "rules out")."""
+    found = []
+    lemmas = [t.lemma for t in clause_tokens]
+    words = {t.fold for t in clause_tokens} | set(lemmas)
+    for phrase in lex.negative_predicates:
+        if len(phrase) == 1:
+            hits = [t.text for t in clause_tokens if t.lemma == phrase[0] or t.fold == phrase[0]]
+            found.extend(hits[:1])
+        elif all(word in words for word in phrase):
+            found.append(" ".join(phrase))
+    # "wijzen af" also matches "afwijzen": count each predicate once
+    return list(dict.fromkeys(found))
+
+
+def _hedges(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
+    found = []
+    for i in range(len(clause_tokens)):
+        n = _phrase_at(clause_tokens, i, lex.hedges, lemmas=True)
+        if n:
+            found.append(" ".join(t.text for t in clause_tokens[i : i + n]))
+    return found
+
+
+def _speech(
+    clause_tokens: Sequence[Token], mentions: Sequence[EntityMention], lex: Lexicon
+) -> tuple[str | None, str | None]:
+    """The speech verb of a clause and who is reported as speaking."""
+    verbs = lex.speech_positive | lex.speech_negative
+    for token in clause_tokens:
+        if token.lemma in verbs or token.fold in verbs:
+            candidates = [m for m in mentions if m.kind in SPEAKER_KINDS and m.role in {"actor", "other"}]
+            if not candidates:
+                return None, token.text
+            # a person beats the organisation in "zei NAVO-chef Jens Stoltenberg"
+            people = [m for m in candidates if m.kind == "person"] or candidates
+            speaker = min(people, key=lambda m: abs(m.start - token.start))
+            return speaker.id, token.text
+    return None, None
+
+
+def _clauses(
+    text: str,
+    tokens: Sequence[Token],
+    bounds: Sequence[tuple[int, int]],
+    mentions: Sequence[EntityMention],
+    lex: Lexicon,
+) -> list[Clause]:
+    clauses = []
+    for index, (first, last) in enumerate(bounds):
+        part = tokens[first:last]
+        if not part:
+            clauses.append(Clause(0, len(text), (), False, (), None, None))
+            continue
+        cues = [t.text for t in part if t.fold in lex.negation or t.lower in lex.negation]
+        cues += _count_predicates(part, lex)
+        speaker, speech = _speech(part, [m for m in mentions if m.clause == index], lex)
+        clauses.append(
+            Clause(
+                start=part[0].start,
+                end=part[-1].end,
+                negations=tuple(cues),
+                negated=len(cues) % 2 == 1,
+                hedges=tuple(_hedges(part, lex)),
+                speaker=speaker,
+                speech=speech,
+            )
+        )
+    return clauses
+
+
+def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexicon) -> tuple[Token, ...]:
+    """Words that carry the claim's meaning: not function words, numbers, names or negation cues."""
+    spans = sorted(covered)
+
+    def inside(start: int, end: int) -> bool:
+        return any(s <= start and end <= e for s, e in spans)
+
+    def pieces(token: Token) -> list[Token]:
+        """The token, or for "NAVO-chef" the parts no name covers ("chef")."""
+        if "-" not in token.text or not any(s < token.end and token.start < e for s, e in spans):
+            return [] if inside(token.start, token.end) else [token]
+        out, offset = [], token.start
+        for part in token.text.split("-"):
+            if part and not inside(offset, offset + len(part)):
+                out.append(Token(part, offset, offset + len(part), part.casefold(), fold(part), fold(part)))
+            offset += len(part) + 1
+        return out
+
+    # speech verbs and negative predicates are read as who-said-what and polarity, not as content
+    cues = lex.speech_positive | lex.speech_negative | {p[0] for p in lex.negative_predicates if len(p) == 1}
+    return tuple(
+        piece
+        for t in tokens
+        if t.text[:1].isalpha()
+        for piece in pieces(t)
+        if len(piece.fold) >= 3
+        and piece.fold not in lex.stopwords
+        and piece.lemma not in lex.stopwords
+        and piece.fold not in lex.negation
+        and piece.lemma not in cues
+    )
+
+
+def analysis_language(text: str, hint: str | None = None) -> str:
+    """The language rules to read ``text`` with: its own if Dutch or English, else English."""
+    if hint is not None and hint in _ANALYSIS_LANGUAGES:
+        return hint
+    from index.language import detect_language
+
+    detected = detect_language(text)
+    return detected if detected in _ANALYSIS_LANGUAGES else "en"
+
+
+@lru_cache(maxsize=100_000)
+def analyze(text: str, language: str | None = None) -> Analysis:
+    """Everything the stance comparison reads from one sentence (cached: passages recur)."""
+    lex = lexicon()
+    lang = analysis_language(text, language)
+    tokens = tokenize(text, lang)
+    bounds = _clause_bounds(tokens, lex)
+    clause_of = {i: c for c, (first, last) in enumerate(bounds) for i in range(first, last)}
+    clause_starts = [first for first, _ in bounds]
+    mentions = entities.extract(text, tokens, lex, clause_of, clause_starts)
+    quantities, years, durations = numbers.extract(text, tokens, lang, lex, clause_of)
+    clauses = _clauses(text, tokens, bounds, mentions, lex)
+    covered = [(m.start, m.end) for m in mentions]
+    covered += [(q.start, q.end) for q in quantities]
+    covered += [(y.start, y.end) for y in years] + [(d.start, d.end) for d in durations]
+    return Analysis(
+        text=text,
+        language=lang,
+        tokens=tuple(tokens),
+        quantities=tuple(quantities),
+        years=tuple(years),
+        durations=tuple(durations),
+        entities=tuple(mentions),
+        clauses=tuple(clauses),
+        content=_content(tokens, covered, lex),
+    )

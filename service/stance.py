@@ -1,0 +1,774 @@
+"""Stance of one passage towards a claim, with the reasons.
+
+Both texts are analysed the same way (``service.analysis``); this module
+compares the two analyses slot by slot and decides:
+
+* **conflicts** when the passage is evidently about the same event (at least
+  one slot such as the number, the destination, the actor or the year agrees)
+  and exactly one checked slot disagrees: "4,000 troops to Romania" against
+  "1.000 militairen ... gaan naar Roemenië". Two disagreeing slots mean another
+  event, and another actor always does: that is neutral, not a conflict;
+* **conflicts** also when the passage says the same thing with the opposite
+  polarity ("accepted the demands" / "niet met deze eisen te zullen instemmen");
+* **supports** when every slot the claim fixes is confirmed, nothing
+  disagrees, the polarity agrees and the claim's words and names are covered;
+* **neutral** otherwise. High similarity alone never supports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from service.analysis import Analysis, Clause, EntityMention, Quantity
+from service.analysis.entities import PLACE_KINDS
+from service.analysis.lexicon import Lexicon, lexicon
+from service.words import WordMatcher, specificity
+
+Stance = Literal["supports", "conflicts", "neutral"]
+Relation = Literal["match", "differs", "compatible", "missing"]
+
+# Similarity floors: below these a passage is not about the claim at all.
+MIN_SIMILARITY = 0.20
+CONFLICT_SIMILARITY = 0.25
+SUPPORT_SIMILARITY_NO_VALUES = 0.45  # no figure, place or year to check: the sentence must be close
+# Claim coverage (names and words found in the passage) needed to support, or
+# to turn a polarity difference into a conflict.
+SUPPORT_COVERAGE = 0.6
+SUPPORT_WORDS = 0.5
+SUPPORT_SENTENCE = 0.55
+POLARITY_COVERAGE = 0.7
+POLARITY_WORDS = 0.5
+# A slot conflict needs the passage to be about the same kind of thing (US
+# soldiers, not US civilians) ...
+CONFLICT_COVERAGE = 0.45
+# ... and an anchor: a value that matches (number, place, year), or the same
+# actor with most of the claim covered (there are many groups of US troops).
+ACTOR_ANCHOR_COVERAGE = 0.75
+VALUE_SLOTS = frozenset({"number", "year", "duration", "destination", "origin"})
+# Figures further apart than this are different groups unless a place or year ties them.
+SAME_SCALE_RATIO = 20
+# A negation contradicts only a passage close to the claim as a whole.
+POLARITY_SIMILARITY = 0.45
+# Word similarity mapped to coverage: 0.45 or less is no cover (related but different
+# words such as "leave" and "sturen" score ~0.5), 0.75 or more is full cover.
+WORD_FLOOR, WORD_FULL = 0.45, 0.75
+HEDGE_FACTOR = 0.85
+CONTEXT_FACTOR = 0.8
+# A name weighs as much as a specific word (see service.words.specificity).
+NAME_WEIGHT = 6.0
+SPATIAL_ROLES = frozenset({"origin", "destination", "location"})
+WHO_ROLES = frozenset({"actor", "agent"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One checked slot: what the claim says, what the passage says, how they relate."""
+
+    slot: str  # number, year, duration, destination, origin, place, actor, polarity, speaker, coverage
+    relation: Relation
+    claim: str | None
+    source: str | None
+    reason: str
+    source_spans: tuple[tuple[int, int], ...] = ()  # offsets in the passage, for highlighting
+    claim_spans: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class PassageStance:
+    stance: Stance
+    score: float
+    reasons: tuple[str, ...]
+    findings: tuple[Finding, ...] = field(default=())
+    support_strength: float = 0.0
+    conflict_strength: float = 0.0
+    coverage: float = 0.0  # share of the claim's names and words the passage (and its context) covers
+
+
+def _spans(items: Iterable[EntityMention | Quantity]) -> tuple[tuple[int, int], ...]:
+    return tuple((item.start, item.end) for item in items)
+
+
+# -- compatibility of values ----------------------------------------------------------------
+
+
+def related_places(a: str, b: str, lex: Lexicon) -> Literal["same", "narrower", "broader", "unrelated"]:
+    """How place ``b`` relates to place ``a``: the same, inside it, containing it, or neither."""
+    if a == b:
+        return "same"
+    if a in lex.parents.get(b, frozenset()):
+        return "narrower"  # b lies in a: "to Eastern Europe" is confirmed by "naar Roemenië"
+    if b in lex.parents.get(a, frozenset()):
+        return "broader"
+    return "unrelated"
+
+
+def same_party(a: str, b: str, lex: Lexicon) -> bool:
+    """Actors that can stand for each other: Biden and the US, Kirby and the Pentagon."""
+
+    def chain(x: str) -> set[str]:
+        seen = {x}
+        while x in lex.affiliation and lex.affiliation[x] not in seen:
+            x = lex.affiliation[x]
+            seen.add(x)
+        # a city or state acts for its country, but two countries are not one party
+        # because both lie in Europe
+        for member in list(seen):
+            if member.startswith("place:"):
+                seen |= {p for p in lex.parents.get(member, ()) if p.startswith("country:")}
+        return seen
+
+    return bool(chain(a) & chain(b))
+
+
+def stands_for(stated: str, claimed: str, lex: Lexicon) -> bool:
+    """Can the passage's ``stated`` entity confirm a mention of ``claimed``?
+
+    Biden stands for the US and the US for the Pentagon when it comes to who
+    acted, and a city lies in its country; but a named person is only
+    confirmed by that person: NATO does not confirm "Stoltenberg".
+    """
+    if stated == claimed or related_places(claimed, stated, lex) in {"same", "narrower"}:
+        return True
+    if claimed.startswith("person:"):
+        return False
+    return same_party(stated, claimed, lex)
+
+
+def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "weak", "differs", "vague"]:
+    overlap = claim.low <= passage.high and passage.low <= claim.high
+    precise = {"exact", "approx"}
+    if overlap:
+        return "match" if claim.kind in precise and passage.kind in precise else "weak"
+    if claim.kind == "vague" or passage.kind == "vague":
+        return "vague"  # "thousands" never contradicts a figure
+    return "differs"
+
+
+def concepts_comparable(a: str | None, b: str | None) -> bool:
+    if a is None or b is None:
+        return not ({a, b} & {"percent", "money"})
+    return a == b
+
+
+def _fmt(value: float) -> str:
+    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
+
+
+# -- the comparison ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Comparison:
+    claim: Analysis
+    passage: Analysis
+    context: Sequence[Analysis]
+    lex: Lexicon
+    findings: list[Finding] = field(default_factory=list)
+    set_aside: bool = False  # the passage names the claim's value as the one it replaces
+
+    def add(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def of(self, relation: Relation, slots: Iterable[str] | None = None) -> list[Finding]:
+        wanted = set(slots) if slots is not None else None
+        return [f for f in self.findings if f.relation == relation and (wanted is None or f.slot in wanted)]
+
+
+def _check_quantities(c: _Comparison) -> None:
+    passage_qs = [q for q in c.passage.quantities if not q.contrasted]
+    for qc in (q for q in c.claim.quantities if not q.contrasted):
+        comparable = [qp for qp in passage_qs if concepts_comparable(qc.concept, qp.concept)]
+        what = f" {qc.noun}" if qc.noun else ""
+        if not comparable:
+            c.add(Finding("number", "missing", qc.text, None, f"source gives no number for{what or ' it'}"))
+            continue
+        relations = [(quantities_relate(qc, qp), qp) for qp in comparable]
+        for wanted in ("match", "weak"):
+            hit = next((qp for rel, qp in relations if rel == wanted), None)
+            if hit is not None:
+                relation: Relation = "match" if wanted == "match" else "compatible"
+                word = "number matches" if wanted == "match" else "number is consistent"
+                c.add(
+                    Finding(
+                        "number",
+                        relation,
+                        qc.text,
+                        hit.text,
+                        f"{word}: claim {qc.text}, source {hit.text}",
+                        _spans([hit]),
+                        _spans([qc]),
+                    )
+                )
+                break
+        else:
+            precise = [qp for rel, qp in relations if rel == "differs"]
+            if precise and not any(_same_scale(qc, qp) for qp in precise) and not _value_anchor_possible(c):
+                # "Twee militairen" on a photo is another group, not a misreported 8,500
+                c.add(
+                    Finding(
+                        "number",
+                        "compatible",
+                        qc.text,
+                        precise[0].text,
+                        f"source counts another group: {precise[0].text}",
+                    )
+                )
+            elif precise:
+                # the same thing counted, if any, else the first comparable figure
+                qp = next((q for q in precise if q.concept == qc.concept and q.concept), precise[0])
+                counted = qc.concept or qp.concept
+                c.add(
+                    Finding(
+                        "number",
+                        "differs",
+                        qc.text,
+                        qp.text,
+                        f"number differs: claim {qc.text} vs source {qp.text}" + (f" ({counted})" if counted else ""),
+                        _spans([qp]),
+                        _spans([qc]),
+                    )
+                )
+            else:
+                c.add(
+                    Finding(
+                        "number",
+                        "compatible",
+                        qc.text,
+                        relations[0][1].text,
+                        f"source gives only a rough figure: {relations[0][1].text}",
+                    )
+                )
+
+
+def _same_scale(claim: Quantity, passage: Quantity) -> bool:
+    """Figures within a factor of 20: a misreport of the same number, not a different group."""
+    low, high = sorted((abs(claim.value), abs(passage.value)))
+    return low > 0 and high / low <= SAME_SCALE_RATIO
+
+
+def _value_anchor_possible(c: _Comparison) -> bool:
+    """Could a place or a year tie the two figures to one event? Both texts must name one."""
+    places = any(m.role in SPATIAL_ROLES and m.kind in PLACE_KINDS for m in c.claim.entities) and any(
+        m.role in SPATIAL_ROLES and m.kind in PLACE_KINDS for m in c.passage.entities
+    )
+    return places or bool(c.claim.years and c.passage.years)
+
+
+def _check_set_aside(c: _Comparison) -> None:
+    """The claim's own value is the one the passage sets aside: "na vijf dagen, in plaats van na tien dagen"."""
+    pairs: list[tuple[str, str, str, tuple[int, int]]] = []
+    for qc in c.claim.quantities:
+        for qp in c.passage.quantities:
+            if qp.contrasted and concepts_comparable(qc.concept, qp.concept) and quantities_relate(qc, qp) == "match":
+                pairs.append(("number", qc.text, qp.text, (qp.start, qp.end)))
+    for dc in c.claim.durations:
+        for dp in c.passage.durations:
+            if dp.contrasted and abs(dp.days - dc.days) <= 0.01 * dc.days:
+                pairs.append(("duration", dc.text, dp.text, (dp.start, dp.end)))
+    for yc in c.claim.years:
+        for yp in c.passage.years:
+            if yp.contrasted and yp.value == yc.value:
+                pairs.append(("year", yc.text, yp.text, (yp.start, yp.end)))
+    for slot, claimed, stated, span in pairs:
+        c.add(Finding(slot, "match", claimed, stated, f"source sets the claim's {slot} aside: {stated}", (span,)))
+        c.set_aside = True
+
+
+def _check_years(c: _Comparison) -> None:
+    claim_years = [y for y in c.claim.years if not y.contrasted]
+    passage_years = [y for y in c.passage.years if not y.contrasted]
+    for yc in claim_years:
+        same = next((y for y in passage_years if y.value == yc.value), None)
+        if same is not None:
+            c.add(Finding("year", "match", yc.text, same.text, f"year matches: {same.text}", ((same.start, same.end),)))
+        elif passage_years:
+            yp = passage_years[0]
+            c.add(
+                Finding(
+                    "year",
+                    "differs",
+                    yc.text,
+                    yp.text,
+                    f"year differs: claim {yc.text} vs source {yp.text}",
+                    ((yp.start, yp.end),),
+                )
+            )
+        else:
+            c.add(Finding("year", "missing", yc.text, None, f"source gives no year for {yc.text}"))
+
+
+def _check_durations(c: _Comparison) -> None:
+    passage_ds = [d for d in c.passage.durations if not d.contrasted]
+    for dc in (d for d in c.claim.durations if not d.contrasted):
+        same = next((d for d in passage_ds if abs(d.days - dc.days) <= 0.01 * dc.days), None)
+        if same is not None:
+            c.add(
+                Finding(
+                    "duration", "match", dc.text, same.text, f"duration matches: {same.text}", ((same.start, same.end),)
+                )
+            )
+        elif passage_ds:
+            dp = passage_ds[0]
+            c.add(
+                Finding(
+                    "duration",
+                    "differs",
+                    dc.text,
+                    dp.text,
+                    f"duration differs: claim {dc.text} vs source {dp.text}",
+                    ((dp.start, dp.end),),
+                )
+            )
+        else:
+            c.add(Finding("duration", "missing", dc.text, None, f"source gives no duration for {dc.text}"))
+
+
+def _places(analysis: Analysis, roles: set[str]) -> list[EntityMention]:
+    return [m for m in analysis.entities if m.role in roles and m.kind in PLACE_KINDS]
+
+
+def _check_places(c: _Comparison) -> None:
+    """Where it goes (destination, or location when nothing moves) and where it comes from."""
+    for slot, roles in (("destination", {"destination", "location"}), ("origin", {"origin"})):
+        claimed = _places(c.claim, roles)
+        stated = _places(c.passage, roles)
+        if not claimed:
+            continue
+        names_c = ", ".join(dict.fromkeys(m.text for m in claimed))
+        if not stated:
+            # the place may be named in the sentence around it ("naar NAVO-lidstaten in Oost-Europa")
+            around = [m for a in c.context for m in _places(a, roles)]
+            if around and all(
+                any(related_places(mc.id, mp.id, c.lex) in {"same", "narrower"} for mp in around) for mc in claimed
+            ):
+                # named nearby, not in the passage: consistent, but the passage itself does not confirm it
+                c.add(
+                    Finding(
+                        slot,
+                        "compatible",
+                        names_c,
+                        ", ".join(m.text for m in around),
+                        f"{slot} named only in a nearby sentence: {names_c}",
+                    )
+                )
+            else:
+                c.add(Finding(slot, "missing", names_c, None, f"source does not say the {slot}"))
+            continue
+        names_p = ", ".join(dict.fromkeys(m.text for m in stated))
+        relations = [[related_places(mc.id, mp.id, c.lex) for mp in stated] for mc in claimed]
+        confirmed = [any(r in {"same", "narrower"} for r in row) for row in relations]
+        touching = [any(r != "unrelated" for r in row) for row in relations]
+        spans = _spans(stated)
+        if all(confirmed):
+            c.add(Finding(slot, "match", names_c, names_p, f"{slot} matches: {names_p}", spans, _spans(claimed)))
+        elif any(touching):
+            c.add(
+                Finding(
+                    slot,
+                    "compatible",
+                    names_c,
+                    names_p,
+                    f"{slot} only partly stated: claim {names_c}, source {names_p}",
+                    spans,
+                )
+            )
+        else:
+            c.add(
+                Finding(
+                    slot,
+                    "differs",
+                    names_c,
+                    names_p,
+                    f"{slot} differs: claim {names_c}, source {names_p}",
+                    spans,
+                    _spans(claimed),
+                )
+            )
+
+
+def _who(analysis: Analysis) -> list[EntityMention]:
+    return [m for m in analysis.entities if m.role in WHO_ROLES and m.kind != "name"]
+
+
+def _check_actor(c: _Comparison) -> None:
+    """Who acts. Another actor makes another event.
+
+    The claimed actor acting anywhere in the passage is a match. Otherwise a
+    different actor in the clause that carries the claim differs, unless the
+    claimed actor is there in another guise ("zei NAVO-chef Jens Stoltenberg")
+    or the rival is a participant the claim itself names ("Russia demands that
+    NATO troops leave" is not contradicted by "NAVO-troepen").
+    """
+    claimed = [m for m in _who(c.claim) if m.kind in {"country", "org", "person", "region"}]
+    if not claimed:
+        return
+    names_c = ", ".join(dict.fromkeys(m.text for m in claimed))
+    acting = [m for m in _who(c.passage) if any(same_party(mc.id, m.id, c.lex) for mc in claimed)]
+    if acting:
+        names = ", ".join(dict.fromkeys(m.text for m in acting))
+        c.add(Finding("actor", "match", names_c, names, f"actor matches: {names}", _spans(acting)))
+        return
+    if any(same_party(mc.id, m.id, c.lex) for mc in claimed for m in c.passage.entities):
+        return
+    clause = c.passage.clauses.index(_best_clause(c)) if c.passage.clauses else 0
+    mentioned = {m.id for m in c.claim.entities}
+    rivals = [m for m in _who(c.passage) if m.clause == clause and m.id not in mentioned]
+    if rivals:
+        names_p = ", ".join(dict.fromkeys(m.text for m in rivals))
+        c.add(
+            Finding(
+                "actor",
+                "differs",
+                names_c,
+                names_p,
+                f"another actor: claim {names_c}, source {names_p}",
+                _spans(rivals),
+            )
+        )
+
+
+def _actor_unconfirmed(c: _Comparison) -> Finding | None:
+    """The claim says who acted; neither the passage nor the sentences around it name them."""
+    claimed = [m for m in _who(c.claim) if m.kind in {"country", "org", "person"} and m.via != "compound"]
+    if not claimed:
+        return None
+    stated = [m.id for m in c.passage.entities] + [m.id for a in c.context for m in a.entities]
+    if any(stands_for(sid, mc.id, c.lex) for mc in claimed for sid in stated):
+        return None
+    names = ", ".join(dict.fromkeys(m.text for m in claimed))
+    return Finding("actor", "missing", names, None, f"source does not say {names} did it")
+
+
+def _role_clashes(c: _Comparison) -> list[Finding]:
+    """A name the claim gives one role and the passage another: actor here, destination there."""
+    clashes = []
+    for mc in c.claim.entities:
+        # demonyms are affiliations, not places: "American troops" fit "troepen in de VS"
+        if mc.kind not in PLACE_KINDS or mc.role not in SPATIAL_ROLES | WHO_ROLES or mc.via == "demonym":
+            continue
+        same = [mp for mp in c.passage.entities if mp.id == mc.id and mp.via != "demonym"]
+        if not same:
+            continue
+        claim_group = "who" if mc.role in WHO_ROLES else ("from" if mc.role == "origin" else "to")
+        groups = {
+            "who" if mp.role in WHO_ROLES else ("from" if mp.role == "origin" else "to")
+            for mp in same
+            if mp.role in SPATIAL_ROLES | WHO_ROLES
+        }
+        if groups and claim_group not in groups:
+            clashes.append(
+                Finding(
+                    "role",
+                    "differs",
+                    mc.text,
+                    same[0].text,
+                    f"{mc.text} plays another part in the source",
+                    _spans(same[:1]),
+                )
+            )
+    return clashes
+
+
+@dataclass(frozen=True)
+class Coverage:
+    overall: float  # names and words together, names weighing 1.5
+    words: float  # content words alone: does the passage say what the claim says happened?
+    gaps: tuple[str, ...]
+    every_word: bool = True  # each content word has some counterpart
+
+
+def _coverage(c: _Comparison, words: WordMatcher) -> Coverage:
+    """Share of the claim's names and content words found in the passage (or, discounted, around it)."""
+    gaps: list[str] = []
+    total = covered = 0.0
+    word_total = word_covered = 0.0
+    passage_ids = [m.id for m in c.passage.entities]
+    context_ids = [m.id for a in c.context for m in a.entities]
+
+    def found(entity: str, ids: list[str]) -> bool:
+        return any(stands_for(other, entity, c.lex) for other in ids)
+
+    for mc in {m.id: m for m in c.claim.entities}.values():
+        total += NAME_WEIGHT
+        if found(mc.id, passage_ids):
+            covered += NAME_WEIGHT
+        elif found(mc.id, context_ids):
+            covered += NAME_WEIGHT * CONTEXT_FACTOR
+        else:
+            gaps.append(mc.text)
+    claim_words = list(dict.fromkeys(t.fold for t in c.claim.content))
+    if claim_words:
+        in_passage = words.best(claim_words, [t.fold for t in c.passage.content])
+        around = [t.fold for a in c.context for t in a.content]
+        in_context = words.best(claim_words, around) if around else [(0.0, -1)] * len(claim_words)
+        for word, (here, _), (near, _) in zip(claim_words, in_passage, in_context, strict=True):
+            value = max(_word_cover(here), CONTEXT_FACTOR * _word_cover(near))
+            weight = specificity(word)  # "country" says less than "demands"
+            total += weight
+            covered += weight * value
+            word_total += weight
+            word_covered += weight * value
+            if value <= 0.0:
+                gaps.append(word)
+    return Coverage(
+        covered / total if total else 1.0,
+        word_covered / word_total if word_total else 1.0,
+        tuple(gaps),
+        every_word=all(w not in gaps for w in claim_words) if claim_words else True,
+    )
+
+
+def _word_cover(similarity: float) -> float:
+    return min(1.0, max(0.0, (similarity - WORD_FLOOR) / (WORD_FULL - WORD_FLOOR)))
+
+
+def _best_clause(c: _Comparison) -> Clause:
+    """The passage clause that carries the claim's content: its polarity is what counts."""
+    if len(c.passage.clauses) == 1:
+        return c.passage.clauses[0]
+    claim_ids = {m.id for m in c.claim.entities}
+    claim_words = {t.lemma for t in c.claim.content} | {t.fold for t in c.claim.content}
+
+    def weight(index: int) -> float:
+        ids = {m.id for m in c.passage.entities if m.clause == index}
+        items = sum(1 for q in c.passage.quantities if q.clause == index)
+        clause = c.passage.clauses[index]
+        words = {t.lemma for t in c.passage.content if clause.start <= t.start < clause.end}
+        return 2 * len(ids & claim_ids) + items * bool(c.claim.quantities) + len(words & claim_words) + 0.5 * len(words)
+
+    return c.passage.clauses[max(range(len(c.passage.clauses)), key=weight)]
+
+
+def _claim_clause(claim: Analysis) -> Clause:
+    def size(clause: Clause) -> int:
+        return sum(1 for t in claim.content if clause.start <= t.start < clause.end) + sum(
+            1 for m in claim.entities if clause.start <= m.start < clause.end
+        )
+
+    return max(claim.clauses, key=size)
+
+
+def _speaker_clause(c: _Comparison, speaker: str) -> Clause | None:
+    for clause in c.passage.clauses:
+        if clause.speaker is not None and same_party(speaker, clause.speaker, c.lex):
+            return clause
+    return None
+
+
+def _quote(passage: Analysis, clause: Clause) -> str:
+    text = passage.text[clause.start : clause.end].strip()
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """Everything the decision reads, gathered once."""
+
+    c: _Comparison
+    similarity: float
+    cover: Coverage  # with the sentences around the passage
+    own_cover: Coverage  # by the passage alone
+
+    @property
+    def own(self) -> float:
+        return self.own_cover.overall
+
+    @property
+    def predicate(self) -> bool:
+        """Does the passage itself say what the claim says happened: its words, or the sentence as a whole?
+
+        Names may come from the sentences around it ("het land", "hij"); the event may not. Without
+        a matching figure, place or year, one matching noun may not stand in for a missing verb:
+        every content word needs a counterpart.
+        """
+        if self.similarity >= SUPPORT_SENTENCE:
+            return True
+        valued = any(f.slot in VALUE_SLOTS for f in self.c.of("match"))
+        return self.own_cover.words >= SUPPORT_WORDS and (valued or self.own_cover.every_word)
+
+    claim_clause: Clause
+    passage_clause: Clause
+    speaker_ok: bool
+    reasons: list[str]
+
+    @property
+    def hedged(self) -> bool:
+        return bool(self.passage_clause.hedges) and not self.claim_clause.hedges
+
+    @property
+    def polarity_differs(self) -> bool:
+        return self.passage_clause.negated != self.claim_clause.negated
+
+    def result(self, stance: Stance, strength: float, reasons: Sequence[str]) -> PassageStance:
+        if self.hedged and stance != "neutral":
+            strength *= HEDGE_FACTOR
+        score = strength if stance != "neutral" else 1 - strength
+        return PassageStance(
+            stance,
+            round(min(score, 0.97), 3),
+            tuple(dict.fromkeys(reasons)) or ("nothing decisive",),
+            tuple(self.c.findings),
+            support_strength=strength if stance == "supports" else 0.0,
+            conflict_strength=strength if stance == "conflicts" else 0.0,
+            coverage=round(self.cover.overall, 3),
+        )
+
+    def neutral(self, reasons: Sequence[str], summary: str | None = None) -> PassageStance:
+        """Neutral, scored by how far the passage is from deciding anything."""
+        relevance = 0.5 * _scale(self.similarity, 0.2, 0.7) + 0.5 * self.cover.overall
+        return self.result("neutral", 0.6 * relevance, [summary, *reasons] if summary else reasons)
+
+
+def compare(
+    claim: Analysis,
+    passage: Analysis,
+    similarity: float,
+    *,
+    context: Sequence[Analysis] = (),
+    words: WordMatcher | None = None,
+) -> PassageStance:
+    """The stance of ``passage`` towards ``claim``; ``context`` is the sentences around the passage."""
+    if similarity < MIN_SIMILARITY:
+        return PassageStance("neutral", round(1 - similarity, 3), ("not about the claim",))
+    c = _Comparison(claim, passage, context, lexicon())
+    for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
+        check(c)
+    matcher = words or WordMatcher()
+    cover = _coverage(c, matcher)
+    # conflicts and the event itself rest on the passage alone: context may not make a caption
+    # look like the event
+    own = _coverage(replace(c, context=()), matcher) if context else cover
+    reasons = [f.reason for f in c.findings if f.relation != "missing" or f.slot in {"number", "year", "duration"}]
+
+    claim_clause = _claim_clause(claim)
+    passage_clause = _best_clause(c)
+    speaker_ok = True
+    if claim_clause.speaker is not None and claim_clause.speech is not None:
+        # "Russia confirmed ...": only what Russia is reported saying can support or contradict it
+        reported = _speaker_clause(c, claim_clause.speaker)
+        if reported is None:
+            speaker_ok = False
+            info = c.lex.info(claim_clause.speaker)
+            reasons.append(f"source does not report {info.label if info else 'the speaker'} saying so")
+        else:
+            passage_clause = reported
+    evidence = _Evidence(c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons)
+    return _slot_conflict(evidence) or _polarity_conflict(evidence) or _support(evidence) or _undecided(evidence)
+
+
+def _slot_conflict(e: _Evidence) -> PassageStance | None:
+    """Exactly one checked value disagrees about what is evidently the same event."""
+    c = e.c
+    differs = c.of("differs")
+    matches = c.of("match")
+    if any(f.slot == "actor" for f in differs):
+        return e.neutral(e.reasons, "another actor: a different event")
+    slot_differs = [f for f in differs if f.slot != "actor"]
+    clashes = _role_clashes(c)
+    actor_anchor = e.own >= ACTOR_ANCHOR_COVERAGE
+    anchors = [f for f in matches if f.slot in VALUE_SLOTS or (f.slot == "actor" and actor_anchor)]
+    if (
+        len(slot_differs) == 1
+        and not clashes
+        and anchors
+        and e.own >= CONFLICT_COVERAGE
+        and e.similarity >= CONFLICT_SIMILARITY
+        and not e.claim_clause.negated  # "will not send troops to Ukraine" is not contradicted by troops elsewhere
+    ):
+        strength = min(0.95, 0.55 + 0.12 * min(len(anchors), 2) + 0.3 * _scale(e.similarity, 0.25, 0.65))
+        return e.result("conflicts", strength, _ordered(e.reasons, slot_differs))
+    if c.set_aside and not slot_differs and not clashes and e.own >= CONFLICT_COVERAGE:
+        # "in plaats van na tien dagen" with no other figure: the claim's value is the rejected one
+        aside = [f for f in matches if f.reason.startswith("source sets")]
+        return e.result("conflicts", 0.6 + 0.3 * _scale(e.similarity, 0.25, 0.65), _ordered(e.reasons, aside))
+    if slot_differs or clashes:
+        why = [*(f.reason for f in slot_differs), *(f.reason for f in clashes)]
+        if not anchors:
+            why.append("nothing else matches: probably another event")
+        if e.own < CONFLICT_COVERAGE:
+            why.append("the passage is about something else")
+        summary = "differs in more than one way: another event" if len(why) > 1 else None
+        return e.neutral([*e.reasons, *why], summary)
+    return None
+
+
+def _unconfirmed(c: _Comparison) -> list[Finding]:
+    """Values the claim fixes that the passage does not confirm (missing, or only roughly compatible)."""
+    gaps = [f for f in [*c.of("missing"), *c.of("compatible")] if f.slot in VALUE_SLOTS]
+    actor_gap = _actor_unconfirmed(c)
+    return [*gaps, actor_gap] if actor_gap else gaps
+
+
+def _polarity_conflict(e: _Evidence) -> PassageStance | None:
+    """The passage says what the claim says, with the opposite polarity.
+
+    Only when it negates what the claim says happened: its values are there,
+    its words (not only its names), the sentence as a whole is close, and the
+    passage asserts rather than supposes ("in case troops are needed").
+    """
+    if not (
+        e.polarity_differs
+        and e.speaker_ok
+        and not e.passage_clause.hedges
+        and not _unconfirmed(e.c)
+        and e.cover.overall >= POLARITY_COVERAGE
+        and e.predicate
+        and e.own_cover.words >= POLARITY_WORDS
+        and e.similarity >= POLARITY_SIMILARITY
+    ):
+        return None
+    quote = _quote(e.c.passage, e.passage_clause)
+    if e.passage_clause.negated:
+        reason = f'source negates ({", ".join(e.passage_clause.negations)}): "{quote}"'
+    else:
+        reason = f'claim negates ({", ".join(e.claim_clause.negations)}), source asserts: "{quote}"'
+    strength = min(0.9, 0.45 + 0.35 * e.cover.overall + 0.2 * _scale(e.similarity, 0.3, 0.7))
+    return e.result("conflicts", strength, [reason, *e.reasons])
+
+
+def _support(e: _Evidence) -> PassageStance | None:
+    """Every value the claim fixes is confirmed, the polarity agrees, and the passage says what
+    the claim says happened (its words, or the sentence as a whole)."""
+    strong = [f for f in e.c.of("match") if f.slot in VALUE_SLOTS]
+    # a matching figure, year or place is evidence by itself: a long passage that
+    # mentions the figure in passing scores low on sentence similarity
+    floor = MIN_SIMILARITY if strong else SUPPORT_SIMILARITY_NO_VALUES
+    if (
+        e.polarity_differs
+        or not e.speaker_ok
+        or _unconfirmed(e.c)
+        or not e.predicate
+        or e.cover.overall < SUPPORT_COVERAGE
+        or e.similarity < floor
+    ):
+        return None
+    strength = 0.35 + 0.35 * e.cover.overall + 0.2 * _scale(e.similarity, 0.3, 0.7) + 0.05 * min(len(strong), 2)
+    if e.c.of("compatible"):
+        strength *= 0.9
+    reasons = list(e.reasons)
+    if e.claim_clause.negated:
+        reasons.insert(0, f"source also negates: {', '.join(e.passage_clause.negations)}")
+    if e.hedged:
+        reasons.append(f"source hedges: {', '.join(e.passage_clause.hedges)}")
+    return e.result("supports", strength, reasons)
+
+
+def _undecided(e: _Evidence) -> PassageStance:
+    why = list(e.reasons)
+    why.extend(f.reason for f in _unconfirmed(e.c))
+    if (e.cover.overall < SUPPORT_COVERAGE or not e.predicate) and e.cover.gaps:
+        why.append(f"source does not mention: {', '.join(e.cover.gaps[:4])}")
+    if e.polarity_differs and e.cover.overall < POLARITY_COVERAGE:
+        why.append("polarity differs, but the passage says something else")
+    return e.neutral(why)
+
+
+def _scale(value: float, low: float, high: float) -> float:
+    return min(1.0, max(0.0, (value - low) / (high - low)))
+
+
+def _ordered(reasons: list[str], first: list[Finding]) -> tuple[str, ...]:
+    head = [f.reason for f in first]
+    return tuple(head + [r for r in reasons if r not in head])

@@ -1,0 +1,226 @@
+"""The one entry point for checking claims: :meth:`Verifier.verify`.
+
+claims -> analysis -> one encoder call (claims and any words not yet cached)
+-> candidate passages per source -> stance per passage (with the sentences
+around it as context) -> stance per source -> verdict. Every front door (CLI,
+HTTP API, batch, and through the API the extension) calls this and renders the
+same :class:`Verification`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from itertools import islice
+
+from index.store import Passage, Snapshot, SourceRecord
+from service.analysis import Analysis, analyze
+from service.analysis.lexicon import lexicon
+from service.corpus import Corpus, check_text
+from service.stance import Finding, PassageStance, Stance, compare
+from service.verdict import Verdict, overall, source_stance
+from service.words import WordMatcher
+
+# Passages per source the stance analysis reads (the best by similarity); the
+# result shows ``top_k`` of them, decisive ones first.
+CANDIDATES_PER_SOURCE = 8
+CLAIM_BATCH = 64
+# Sentences around a passage read for names and words it refers to ("het land", "dat").
+CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
+
+
+@dataclass(frozen=True)
+class PassageResult:
+    passage: Passage
+    similarity: float
+    stance: Stance
+    score: float
+    reasons: tuple[str, ...]
+    findings: tuple[Finding, ...] = ()
+    coverage: float = 0.0
+    nli: dict[str, float] | None = None
+
+
+@dataclass(frozen=True)
+class SourceResult:
+    source: SourceRecord
+    stance: Stance
+    score: float
+    passages: tuple[PassageResult, ...]
+    best_similarity: float
+    mixed: bool = False
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verification:
+    claim: str
+    language: str
+    verdict: Verdict
+    confidence: float
+    sources: tuple[SourceResult, ...]
+    notes: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which sources a check may use."""
+
+    source_ids: frozenset[str] | None = None
+    published_after: str | None = None  # ISO date, inclusive, at any precision
+    published_before: str | None = None
+
+    def allowed(self, snapshot: Snapshot) -> list[str] | None:
+        if self.source_ids is None and self.published_after is None and self.published_before is None:
+            return None
+        ids = self.source_ids if self.source_ids is not None else frozenset(snapshot.sources)
+        unknown = sorted(ids - set(snapshot.sources))
+        if unknown:
+            from service.errors import UnknownSourceError
+
+            raise UnknownSourceError(f"unknown source id(s): {', '.join(unknown)}")
+        return [s for s in sorted(ids) if self._date_ok(snapshot.sources[s].published)]
+
+    def _date_ok(self, published: str | None) -> bool:
+        if published is None:
+            return self.published_after is None and self.published_before is None
+        # compare at the coarser precision: "2022-02" is after "2022-01-15" only if the month is later
+        if self.published_after and published[: len(self.published_after)] < self.published_after[: len(published)]:
+            return False
+        return not (
+            self.published_before and published[: len(self.published_before)] > self.published_before[: len(published)]
+        )
+
+
+class Verifier:
+    """Checks claims against a corpus; safe to share between threads."""
+
+    def __init__(self, corpus: Corpus, *, nli: object | None = None) -> None:
+        self.corpus = corpus
+        self.words = WordMatcher(corpus.embedder, concepts=lexicon().concepts)
+        self.nli = nli
+        self._lock = threading.Lock()
+
+    def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
+        (result,) = self.verify_many([claim], top_k=top_k, filters=filters)
+        return result
+
+    def verify_many(
+        self, claims: Iterable[str], *, top_k: int | None = None, filters: Filters | None = None
+    ) -> Iterator[Verification]:
+        """Verify claims in order, embedding them in batches."""
+        iterator = iter(claims)
+        while batch := list(islice(iterator, CLAIM_BATCH)):
+            yield from self._verify_batch(batch, top_k or self.corpus.settings.top_k, filters or Filters())
+
+    def _verify_batch(self, claims: Sequence[str], top_k: int, filters: Filters) -> list[Verification]:
+        limit = self.corpus.settings.max_claim_chars
+        texts = [check_text(claim, max_chars=limit) for claim in claims]
+        analyses = [analyze(text) for text in texts]
+        snapshot = self.corpus.index(bootstrap=True).snapshot
+        allowed = filters.allowed(snapshot)
+
+        claim_words = [t.fold for a in analyses for t in a.content]
+        new_words = self.words.missing(claim_words)
+        vectors = self.corpus.embed([*texts, *new_words])
+        if new_words:
+            self.words.remember(new_words, vectors[len(texts) :])
+        if allowed is not None and not allowed:
+            return [
+                _empty(text, analysis.language, "no source matches the filters")
+                for text, analysis in zip(texts, analyses, strict=True)
+            ]
+        groups = snapshot.search(
+            vectors[: len(texts)],
+            per_source=CANDIDATES_PER_SOURCE,
+            max_sources=self.corpus.settings.max_sources,
+            source_ids=allowed,
+        )
+        # passages (and the sentences around them) whose words have no vector yet: one more call
+        contexts = {
+            hit.passage.id: self._context(snapshot, hit.passage)
+            for per_claim in groups
+            for g in per_claim
+            for hit in g.hits
+        }
+        passage_words = {
+            t.fold
+            for per_claim in groups
+            for g in per_claim
+            for hit in g.hits
+            for a in (self._analysis(hit.passage, g.source), *contexts[hit.passage.id])
+            for t in a.content
+        }
+        self.words.prepare(passage_words)
+
+        results = []
+        for text, analysis, per_claim in zip(texts, analyses, groups, strict=True):
+            sources = []
+            for group in per_claim:
+                passages = [
+                    self._judge(analysis, hit.passage, group.source, hit.similarity, contexts[hit.passage.id])
+                    for hit in group.hits
+                ]
+                sources.append(self._source(group.source, passages, top_k, analysis))
+            results.append(self._conclude(text, analysis, sources))
+        return results
+
+    def _analysis(self, passage: Passage, source: SourceRecord) -> Analysis:
+        return analyze(passage.text, source.language)
+
+    def _context(self, snapshot: Snapshot, passage: Passage) -> tuple[Analysis, ...]:
+        """Two sentences before and one after: who "het land" or "dat" refers to."""
+        source = snapshot.sources[passage.source_id]
+        return tuple(
+            analyze(p.text, source.language)
+            for p in snapshot.neighbors(passage, CONTEXT_BEFORE)
+            if p.id != passage.id and p.position <= passage.position + CONTEXT_AFTER
+        )
+
+    def _judge(
+        self, claim: Analysis, passage: Passage, source: SourceRecord, similarity: float, context: Sequence[Analysis]
+    ) -> PassageResult:
+        stance: PassageStance = compare(
+            claim, self._analysis(passage, source), similarity, context=context, words=self.words
+        )
+        return PassageResult(
+            passage,
+            round(similarity, 4),
+            stance.stance,
+            stance.score,
+            stance.reasons,
+            stance.findings,
+            stance.coverage,
+        )
+
+    def _source(self, source: SourceRecord, passages: list[PassageResult], top_k: int, claim: Analysis) -> SourceResult:
+        notes: list[str] = []
+        claim_years = [y.value for y in claim.years if not y.contrasted]
+        if source.published and claim_years and int(source.published[:4]) < min(claim_years):
+            # a source cannot confirm what happened after it was published
+            notes.append(f"published {source.published}, before {min(claim_years)}: it cannot confirm the claim")
+            passages = [
+                replace(p, stance="neutral", reasons=(notes[0], *p.reasons)) if p.stance == "supports" else p
+                for p in passages
+            ]
+        stance, score, mixed = source_stance([(p.stance, p.score) for p in passages])
+        if mixed:
+            notes.append("this source holds passages on both sides")
+        decisive = sorted((p for p in passages if p.stance != "neutral"), key=lambda p: -p.score)
+        rest = sorted((p for p in passages if p.stance == "neutral"), key=lambda p: -p.similarity)
+        best = max((p.similarity for p in passages), default=0.0)
+        return SourceResult(source, stance, score, tuple([*decisive, *rest][:top_k]), best, mixed, tuple(notes))
+
+    def _conclude(self, text: str, analysis: Analysis, sources: list[SourceResult]) -> Verification:
+        closest = max((1 - p.score for s in sources for p in s.passages if p.stance == "neutral"), default=0.0)
+        verdict, confidence = overall([(s.stance, s.score) for s in sources], closest)
+        ordered = sorted(
+            sources,
+            key=lambda s: (s.stance == "neutral", -(s.score if s.stance != "neutral" else 0.0), -s.best_similarity),
+        )
+        return Verification(text, analysis.language, verdict, confidence, tuple(ordered))
+
+
+def _empty(text: str, language: str, note: str) -> Verification:
+    return Verification(text, language, "not_enough_evidence", 1.0, (), (note,))
