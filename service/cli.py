@@ -21,7 +21,7 @@ import click
 
 from service.corpus import Corpus
 from service.errors import CrosscheckError
-from service.schemas import SearchResponse, SourceInfo
+from service.schemas import SearchResponse, SourceInfo, VerificationResult
 from service.settings import settings_with
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -147,6 +147,118 @@ def search(
             for line in lines[1:]:
                 click.echo(f"          {line}")
         click.echo()
+
+
+STANCE_COLOURS = {"supports": "green", "conflicts": "red", "neutral": "yellow"}
+VERDICT_COLOURS = {"supported": "green", "refuted": "red", "conflicting": "magenta", "not_enough_evidence": "yellow"}
+
+
+@cli.command()
+@click.argument("claim")
+@index_options
+@click.option("--top-k", type=click.IntRange(1, 50), help="Passages shown per source (env CROSSCHECK_TOP_K).")
+@click.option("--source", "sources", multiple=True, metavar="ID", help="Only these sources (repeatable).")
+@click.option("--published-after", metavar="DATE", help="Only sources published on or after DATE (2022-02).")
+@click.option("--published-before", metavar="DATE", help="Only sources published on or before DATE.")
+@click.option("--json", "as_json", is_flag=True, help="The full result as JSON (the API's contract).")
+def check(
+    claim: str,
+    index_dir: Path | None,
+    model: str | None,
+    top_k: int | None,
+    sources: tuple[str, ...],
+    published_after: str | None,
+    published_before: str | None,
+    as_json: bool,
+) -> None:
+    """Check a claim against every source: stance per source, with the reasons, and a verdict.
+
+    \b
+    Examples:
+      crosscheck check "1,000 troops moved to Romania"
+      crosscheck check "Rusland heeft 300.000 militairen aan de grens" --json
+      crosscheck check "2,000 troops moved to Romania" --published-after 2022-02
+    """
+    from service.verify import Filters, Verifier
+
+    corpus = make_corpus(index_dir, model, top_k=top_k)
+    corpus.index(bootstrap=True, notify=note)
+    filters = Filters.of(sources or None, published_after, published_before)
+    result = VerificationResult.from_core(Verifier(corpus).verify(claim, filters=filters))
+    if as_json:
+        emit_json(result.model_dump())
+        return
+    render_check(result)
+
+
+def render_check(result: VerificationResult) -> None:
+    """A per-source table for people; colours only on a terminal (click strips them otherwise)."""
+    width = min(110, shutil.get_terminal_size().columns) if sys.stdout.isatty() else 100
+    verdict = click.style(result.verdict.replace("_", " ").upper(), fg=VERDICT_COLOURS[result.verdict], bold=True)
+    click.echo(f"{result.claim!r} ({result.language})")
+    click.echo(f"{verdict}  confidence {result.confidence:.2f}  {result.summary}\n")
+    for source in result.sources:
+        stance = click.style(f"{source.stance:<9}", fg=STANCE_COLOURS[source.stance], bold=source.stance != "neutral")
+        header = "  ".join(x for x in (source.published or "undated", source.title or "") if x)
+        click.echo(f"{stance} {source.score:4.2f}  {click.style(source.source_id, bold=True)}  {header}")
+        for note_text in source.notes:
+            click.echo(f"               note: {note_text}")
+        shown = [p for p in source.passages if p.stance != "neutral"] or source.passages[:1]
+        for passage in shown:
+            mark = click.style(passage.stance[:4], fg=STANCE_COLOURS[passage.stance])
+            lines = textwrap.wrap(passage.text, width=width - 24) or [""]
+            click.echo(f"    {mark} {passage.score:4.2f} sim {passage.similarity:4.2f}  {lines[0]}")
+            for line in lines[1:]:
+                click.echo(f"{'':24}{line}")
+            for reason in passage.reasons[:3]:
+                click.echo(f"{'':24}- {reason}")
+        click.echo()
+
+
+@cli.command(name="eval")
+@click.argument("claims_file", type=click.Path(dir_okay=False, path_type=Path))
+@index_options
+@click.option("--json", "as_json", is_flag=True, help="All figures and per-claim outcomes as JSON.")
+def evaluate_command(claims_file: Path, index_dir: Path | None, model: str | None, as_json: bool) -> None:
+    """Score the engine on labelled claims (JSON Lines: claim, verdict, supports, conflicts).
+
+    Prints verdict accuracy (overall and per label), source-stance precision /
+    recall / F1, evidence recall and the confusion table, as defined in the
+    evaluation README.
+
+    \b
+    Example:
+      crosscheck eval ../shared/eval/dev_claims.jsonl
+    """
+    from service.evaluation import VERDICTS, evaluate, iter_outcome_lines, load_claims
+    from service.verify import Verifier
+
+    claims = load_claims(claims_file)
+    corpus = make_corpus(index_dir, model)
+    corpus.index(bootstrap=True, notify=note)
+    report = evaluate(Verifier(corpus), claims)
+    if as_json:
+        emit_json(report.as_dict())
+        return
+    click.echo(f"{report.claims} claims from {claims_file}\n")
+    click.echo(f"verdict accuracy      {report.verdict_accuracy:.3f}")
+    for label, figures in report.accuracy_by_label.items():
+        click.echo(f"  {label:<20}  {figures['accuracy']:.3f}  ({figures['correct']:.0f}/{figures['total']:.0f})")
+    click.echo(
+        f"source stance         precision {report.stance_precision:.3f}  recall {report.stance_recall:.3f}  "
+        f"F1 {report.stance_f1:.3f}"
+    )
+    click.echo(f"evidence recall       {report.evidence_recall:.3f}\n")
+    short = {"supported": "supp", "refuted": "refu", "conflicting": "conf", "not_enough_evidence": "nee"}
+    click.echo("confusion (rows: expected, columns: predicted)")
+    click.echo(f"  {'':<20}" + "".join(f"{short[v]:>6}" for v in VERDICTS))
+    for label in VERDICTS:
+        click.echo(f"  {label:<20}" + "".join(f"{report.confusion[label][v]:>6}" for v in VERDICTS))
+    misses = list(iter_outcome_lines(report))
+    if misses:
+        click.echo("\nclaims not fully right:")
+        for line in misses:
+            click.echo(line)
 
 
 @cli.command()

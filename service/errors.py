@@ -25,6 +25,7 @@ __all__ = [
     "IndexCorruptError",
     "IndexNotFoundError",
     "InvalidClaimError",
+    "InvalidInputError",
     "ModelMismatchError",
     "UnknownSourceError",
 ]
@@ -34,5 +35,9 @@ class ConfigurationError(CrosscheckError):
     """A setting has an unusable or unsafe value."""
 
 
-class InvalidClaimError(CrosscheckError):
+class InvalidInputError(CrosscheckError):
+    """A request argument that is malformed (a date filter that is not a date, say)."""
+
+
+class InvalidClaimError(InvalidInputError):
     """A claim or query that is empty, too long, or not text."""

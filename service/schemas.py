@@ -6,10 +6,13 @@ purpose; ``from_core`` constructors are the one place that maps between them.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from index.store import PassageHit, SourceHits, SourceRecord
 from service.corpus import SearchResult
+from service.verify import PassageResult, SourceResult, Verification
 
 
 class SourceInfo(BaseModel):
@@ -85,3 +88,162 @@ class SearchResponse(BaseModel):
     @classmethod
     def from_core(cls, result: SearchResult) -> SearchResponse:
         return cls(query=result.query, sources=[SearchSource.from_core(g) for g in result.sources])
+
+
+# -- the verification result: one contract for the API, the CLI, batch JSONL and the extension --
+
+StanceLabel = Literal["supports", "conflicts", "neutral"]
+VerdictLabel = Literal["supported", "refuted", "conflicting", "not_enough_evidence"]
+
+
+class Highlight(BaseModel):
+    """A span of the passage text worth marking: a figure, place or name that matched or differs."""
+
+    start: int = Field(description="Offset in the passage text (not the source document)")
+    end: int
+    kind: str = Field(description="number, year, duration, destination, origin, actor, role")
+    relation: Literal["match", "differs", "compatible", "missing"]
+
+
+class PassageVerdict(BaseModel):
+    text: str
+    stance: StanceLabel
+    similarity: float = Field(description="Cosine similarity between claim and passage, in [-1, 1]")
+    score: float = Field(description="Confidence in this passage's stance, in [0, 1]")
+    reasons: list[str] = Field(description="Why, in words: numbers, places, negations that decided it")
+    char_start: int = Field(description="Offset of the passage in its source's text")
+    char_end: int
+    coverage: float = Field(description="Share of the claim's names and words the passage covers")
+    highlights: list[Highlight] = Field(default_factory=list)
+    nli: dict[str, float] | None = Field(default=None, description="NLI model probabilities, when one is configured")
+
+    @classmethod
+    def from_core(cls, result: PassageResult) -> PassageVerdict:
+        highlights = {
+            (start, end, f.slot, f.relation)
+            for f in result.findings
+            for start, end in f.source_spans
+            if f.relation in {"match", "differs"}
+        }
+        return cls(
+            text=result.passage.text,
+            stance=result.stance,
+            similarity=round(result.similarity, 4),
+            score=round(result.score, 3),
+            reasons=list(result.reasons),
+            char_start=result.passage.char_start,
+            char_end=result.passage.char_end,
+            coverage=round(result.coverage, 3),
+            highlights=[Highlight(start=s, end=e, kind=k, relation=r) for s, e, k, r in sorted(highlights)],
+            nli=result.nli,
+        )
+
+
+class SourceVerdict(BaseModel):
+    source_id: str
+    title: str | None = None
+    published: str | None = Field(default=None, description="ISO date at the precision known")
+    language: str | None = None
+    url: str | None = None
+    stance: StanceLabel
+    score: float = Field(description="Confidence in this source's stance, in [0, 1]")
+    mixed: bool = Field(default=False, description="The source holds passages on both sides")
+    notes: list[str] = Field(default_factory=list)
+    passages: list[PassageVerdict] = Field(description="Decisive passages first, then the most similar")
+
+    @classmethod
+    def from_core(cls, result: SourceResult) -> SourceVerdict:
+        s = result.source
+        return cls(
+            source_id=s.source_id,
+            title=s.title,
+            published=s.published,
+            language=s.language,
+            url=s.url,
+            stance=result.stance,
+            score=round(result.score, 3),
+            mixed=result.mixed,
+            notes=list(result.notes),
+            passages=[PassageVerdict.from_core(p) for p in result.passages],
+        )
+
+
+class VerificationResult(BaseModel):
+    """The answer for one claim, the same in every front door."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "example": {
+                "claim": "1,000 troops moved to Romania",
+                "language": "en",
+                "verdict": "supported",
+                "confidence": 0.99,
+                "summary": "3 sources support the claim, none conflict",
+                "sources": [
+                    {
+                        "source_id": "004_f612fa7a56b26ca2",
+                        "title": "Pentagon: zo'n 2.000 troepen naar Oost-Europa",
+                        "published": "2022-02",
+                        "language": "nl",
+                        "url": None,
+                        "stance": "supports",
+                        "score": 0.93,
+                        "mixed": False,
+                        "notes": [],
+                        "passages": [
+                            {
+                                "text": "1.000 militairen die op dit ogenblik al in Duitsland gestationeerd zijn, "
+                                "gaan naar Roemenië.",
+                                "stance": "supports",
+                                "similarity": 0.65,
+                                "score": 0.9,
+                                "reasons": [
+                                    "number matches: claim 1,000, source 1.000",
+                                    "destination matches: Roemenië",
+                                ],
+                                "char_start": 520,
+                                "char_end": 610,
+                                "coverage": 0.95,
+                                "highlights": [{"start": 0, "end": 5, "kind": "number", "relation": "match"}],
+                                "nli": None,
+                            }
+                        ],
+                    }
+                ],
+            }
+        }
+    )
+
+    claim: str
+    language: str = Field(description="Language the claim was read in (ISO 639-1)")
+    verdict: VerdictLabel
+    confidence: float = Field(description="Confidence in the verdict, in [0, 1]")
+    summary: str
+    sources: list[SourceVerdict] = Field(description="Sources by relevance: decisive ones first")
+    notes: list[str] = Field(default_factory=list)
+
+    @classmethod
+    def from_core(cls, result: Verification) -> VerificationResult:
+        counts = {stance: sum(1 for s in result.sources if s.stance == stance) for stance in ("supports", "conflicts")}
+        return cls(
+            claim=result.claim,
+            language=result.language,
+            verdict=result.verdict,
+            confidence=round(result.confidence, 3),
+            summary=summarize(result.verdict, counts["supports"], counts["conflicts"], len(result.sources)),
+            sources=[SourceVerdict.from_core(s) for s in result.sources],
+            notes=list(result.notes),
+        )
+
+
+def summarize(verdict: str, supports: int, conflicts: int, sources: int) -> str:
+    def n(count: int) -> str:
+        return f"{count} source{'s' if count != 1 else ''}"
+
+    if verdict == "supported":
+        return f"{n(supports)} support the claim, none conflict"
+    if verdict == "refuted":
+        return f"{n(conflicts)} conflict with the claim, none support it"
+    if verdict == "conflicting":
+        return f"sources disagree: {supports} support, {conflicts} conflict"
+    return f"none of the {n(sources)} checked supports or contradicts the claim"

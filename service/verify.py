@@ -18,6 +18,7 @@ from index.store import Passage, Snapshot, SourceRecord
 from service.analysis import Analysis, analyze
 from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
+from service.errors import InvalidInputError
 from service.stance import Finding, PassageStance, Stance, compare
 from service.verdict import Verdict, overall, source_stance
 from service.words import WordMatcher
@@ -70,6 +71,28 @@ class Filters:
     source_ids: frozenset[str] | None = None
     published_after: str | None = None  # ISO date, inclusive, at any precision
     published_before: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        source_ids: Iterable[str] | None = None,
+        published_after: str | None = None,
+        published_before: str | None = None,
+    ) -> Filters:
+        """Filters from user input; dates are checked and normalised (2022-02-03, 2022-02 or 2022)."""
+        from index.documents import normalize_published
+        from index.errors import DocumentError
+
+        def date(value: str | None, name: str) -> str | None:
+            if value is None or not value.strip():
+                return None
+            try:
+                return normalize_published(value)
+            except DocumentError as exc:
+                raise InvalidInputError(f"{name}: {exc}") from None
+
+        ids = frozenset(source_ids) if source_ids else None
+        return cls(ids, date(published_after, "published_after"), date(published_before, "published_before"))
 
     def allowed(self, snapshot: Snapshot) -> list[str] | None:
         if self.source_ids is None and self.published_after is None and self.published_before is None:
