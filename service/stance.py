@@ -18,13 +18,14 @@ compares the two analyses slot by slot and decides:
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from typing import Literal
 
 from service.analysis import Analysis, Clause, EntityMention, Quantity
 from service.analysis.entities import PLACE_KINDS
 from service.analysis.lexicon import Lexicon, lexicon
-from service.words import WordMatcher, specificity
+from service.words import SPECIFICITY_MAX, ClaimWords, WordMatcher, specificity
 
 Stance = Literal["supports", "conflicts", "neutral"]
 Relation = Literal["match", "differs", "compatible", "missing"]
@@ -37,6 +38,7 @@ SUPPORT_SIMILARITY_NO_VALUES = 0.45  # no figure, place or year to check: the se
 # to turn a polarity difference into a conflict.
 SUPPORT_COVERAGE = 0.6
 SUPPORT_WORDS = 0.5
+WORDS_PER_CONFIRMED_FACT = 0.05
 SUPPORT_SENTENCE = 0.55
 POLARITY_COVERAGE = 0.7
 POLARITY_WORDS = 0.5
@@ -56,8 +58,8 @@ POLARITY_SIMILARITY = 0.45
 WORD_FLOOR, WORD_FULL = 0.45, 0.75
 HEDGE_FACTOR = 0.85
 CONTEXT_FACTOR = 0.8
-# A name weighs as much as a specific word (see service.words.specificity).
-NAME_WEIGHT = 6.0
+# A name weighs as much as a rare word (see service.words.specificity).
+NAME_WEIGHT = 4.0
 SPATIAL_ROLES = frozenset({"origin", "destination", "location"})
 WHO_ROLES = frozenset({"actor", "agent"})
 
@@ -73,6 +75,7 @@ class Finding:
     reason: str
     source_spans: tuple[tuple[int, int], ...] = ()  # offsets in the passage, for highlighting
     claim_spans: tuple[tuple[int, int], ...] = ()
+    exact: bool = True  # False when a place matched only by lying inside the claimed region
 
 
 @dataclass(frozen=True)
@@ -104,22 +107,36 @@ def related_places(a: str, b: str, lex: Lexicon) -> Literal["same", "narrower", 
     return "unrelated"
 
 
+@cache
+def _party(entity: str) -> frozenset[str]:
+    """An entity and everyone it acts for: Kirby -> Pentagon -> US."""
+    lex = lexicon()
+    seen = {entity}
+    x = entity
+    while x in lex.affiliation and lex.affiliation[x] not in seen:
+        x = lex.affiliation[x]
+        seen.add(x)
+    # a city or state acts for its country, but two countries are not one party
+    # because both lie in Europe
+    for member in list(seen):
+        if member.startswith("place:"):
+            seen |= {p for p in lex.parents.get(member, ()) if p.startswith("country:")}
+    return frozenset(seen)
+
+
 def same_party(a: str, b: str, lex: Lexicon) -> bool:
     """Actors that can stand for each other: Biden and the US, Kirby and the Pentagon."""
+    return a == b or not _party(a).isdisjoint(_party(b))
 
-    def chain(x: str) -> set[str]:
-        seen = {x}
-        while x in lex.affiliation and lex.affiliation[x] not in seen:
-            x = lex.affiliation[x]
-            seen.add(x)
-        # a city or state acts for its country, but two countries are not one party
-        # because both lie in Europe
-        for member in list(seen):
-            if member.startswith("place:"):
-                seen |= {p for p in lex.parents.get(member, ()) if p.startswith("country:")}
-        return seen
 
-    return bool(chain(a) & chain(b))
+@lru_cache(maxsize=100_000)
+def _stands_for(stated: str, claimed: str) -> bool:
+    lex = lexicon()
+    if stated == claimed or related_places(claimed, stated, lex) in {"same", "narrower"}:
+        return True
+    if claimed.startswith("person:"):
+        return False
+    return same_party(stated, claimed, lex)
 
 
 def stands_for(stated: str, claimed: str, lex: Lexicon) -> bool:
@@ -129,21 +146,24 @@ def stands_for(stated: str, claimed: str, lex: Lexicon) -> bool:
     acted, and a city lies in its country; but a named person is only
     confirmed by that person: NATO does not confirm "Stoltenberg".
     """
-    if stated == claimed or related_places(claimed, stated, lex) in {"same", "narrower"}:
-        return True
-    if claimed.startswith("person:"):
-        return False
-    return same_party(stated, claimed, lex)
+    return _stands_for(stated, claimed)
 
 
 def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "weak", "differs", "vague"]:
     overlap = claim.low <= passage.high and passage.low <= claim.high
     precise = {"exact", "approx"}
     if overlap:
-        return "match" if claim.kind in precise and passage.kind in precise else "weak"
+        if claim.kind in precise and passage.kind in precise:
+            return "match"
+        same_bounds = claim.kind == passage.kind and _close(claim.low, passage.low) and _close(claim.high, passage.high)
+        return "match" if same_bounds else "weak"  # "3,000" within "1,000 to 5,000" is consistent, not confirmed
     if claim.kind == "vague" or passage.kind == "vague":
         return "vague"  # "thousands" never contradicts a figure
     return "differs"
+
+
+def _close(a: float, b: float) -> bool:
+    return a == b or abs(a - b) <= 0.005 * max(abs(a), abs(b))
 
 
 def concepts_comparable(a: str | None, b: str | None) -> bool:
@@ -362,7 +382,9 @@ def _check_places(c: _Comparison) -> None:
         touching = [any(r != "unrelated" for r in row) for row in relations]
         spans = _spans(stated)
         if all(confirmed):
-            c.add(Finding(slot, "match", names_c, names_p, f"{slot} matches: {names_p}", spans, _spans(claimed)))
+            exact = all(any(r == "same" for r in row) for row in relations)
+            reason = f"{slot} matches: {names_p}" if exact else f"{slot} lies within the claimed {names_c}: {names_p}"
+            c.add(Finding(slot, "match", names_c, names_p, reason, spans, _spans(claimed), exact=exact))
         elif any(touching):
             c.add(
                 Finding(
@@ -396,37 +418,39 @@ def _check_actor(c: _Comparison) -> None:
     """Who acts. Another actor makes another event.
 
     The claimed actor acting anywhere in the passage is a match. Otherwise a
-    different actor in the clause that carries the claim differs, unless the
-    claimed actor is there in another guise ("zei NAVO-chef Jens Stoltenberg")
-    or the rival is a participant the claim itself names ("Russia demands that
-    NATO troops leave" is not contradicted by "NAVO-troepen").
+    different actor differs: in the clause that carries the claim, or, when
+    the passage names none, a stated origin ("vanuit de VS") or an actor in the
+    sentences around it. Not when the claimed actor is there in another guise
+    ("zei NAVO-chef Jens Stoltenberg"), nor when the rival is a participant
+    the claim itself names ("Russia demands that NATO troops leave" is not
+    contradicted by "NAVO-troepen").
     """
     claimed = [m for m in _who(c.claim) if m.kind in {"country", "org", "person", "region"}]
     if not claimed:
         return
     names_c = ", ".join(dict.fromkeys(m.text for m in claimed))
-    acting = [m for m in _who(c.passage) if any(same_party(mc.id, m.id, c.lex) for mc in claimed)]
+
+    def compatible(mentions: Iterable[EntityMention]) -> list[EntityMention]:
+        return [m for m in mentions if any(same_party(mc.id, m.id, c.lex) for mc in claimed)]
+
+    acting = compatible(_who(c.passage))
     if acting:
         names = ", ".join(dict.fromkeys(m.text for m in acting))
         c.add(Finding("actor", "match", names_c, names, f"actor matches: {names}", _spans(acting)))
         return
-    if any(same_party(mc.id, m.id, c.lex) for mc in claimed for m in c.passage.entities):
+    if compatible(c.passage.entities):
         return
     clause = c.passage.clauses.index(_best_clause(c)) if c.passage.clauses else 0
     mentioned = {m.id for m in c.claim.entities}
     rivals = [m for m in _who(c.passage) if m.clause == clause and m.id not in mentioned]
+    if not _who(c.passage):
+        # no actor in the sentence: the one it states the troops come from ("vanuit de VS")
+        rivals = [m for m in _places(c.passage, {"origin"}) if not m.derived and m.kind == "country"]
+    rivals = [m for m in rivals if m.id not in mentioned]
     if rivals:
         names_p = ", ".join(dict.fromkeys(m.text for m in rivals))
-        c.add(
-            Finding(
-                "actor",
-                "differs",
-                names_c,
-                names_p,
-                f"another actor: claim {names_c}, source {names_p}",
-                _spans(rivals),
-            )
-        )
+        spans = _spans(m for m in rivals if any(m is x for x in c.passage.entities))
+        c.add(Finding("actor", "differs", names_c, names_p, f"another actor: claim {names_c}, source {names_p}", spans))
 
 
 def _actor_unconfirmed(c: _Comparison) -> Finding | None:
@@ -479,45 +503,51 @@ class Coverage:
     every_word: bool = True  # each content word has some counterpart
 
 
-def _coverage(c: _Comparison, words: WordMatcher) -> Coverage:
-    """Share of the claim's names and content words found in the passage (or, discounted, around it)."""
-    gaps: list[str] = []
-    total = covered = 0.0
-    word_total = word_covered = 0.0
+def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
+    """Share of the claim's names and content words found, with and without the sentences around.
+
+    Names may be found around the passage at a discount (anaphora: "het land", "hij"); the
+    second result counts the passage alone, for what must rest on it.
+    """
     passage_ids = [m.id for m in c.passage.entities]
     context_ids = [m.id for a in c.context for m in a.entities]
-
-    def found(entity: str, ids: list[str]) -> bool:
-        return any(stands_for(other, entity, c.lex) for other in ids)
-
+    totals = {"with": [0.0, 0.0, 0.0, 0.0], "own": [0.0, 0.0, 0.0, 0.0]}  # covered, total, words covered, words
+    gaps: dict[str, list[str]] = {"with": [], "own": []}
     for mc in {m.id: m for m in c.claim.entities}.values():
-        total += NAME_WEIGHT
-        if found(mc.id, passage_ids):
-            covered += NAME_WEIGHT
-        elif found(mc.id, context_ids):
-            covered += NAME_WEIGHT * CONTEXT_FACTOR
-        else:
-            gaps.append(mc.text)
-    claim_words = list(dict.fromkeys(t.fold for t in c.claim.content))
-    if claim_words:
-        in_passage = words.best(claim_words, [t.fold for t in c.passage.content])
-        around = [t.fold for a in c.context for t in a.content]
-        in_context = words.best(claim_words, around) if around else [(0.0, -1)] * len(claim_words)
-        for word, (here, _), (near, _) in zip(claim_words, in_passage, in_context, strict=True):
-            value = max(_word_cover(here), CONTEXT_FACTOR * _word_cover(near))
-            weight = specificity(word)  # "country" says less than "demands"
-            total += weight
-            covered += weight * value
-            word_total += weight
-            word_covered += weight * value
-            if value <= 0.0:
-                gaps.append(word)
-    return Coverage(
-        covered / total if total else 1.0,
-        word_covered / word_total if word_total else 1.0,
-        tuple(gaps),
-        every_word=all(w not in gaps for w in claim_words) if claim_words else True,
-    )
+        here = any(stands_for(other, mc.id, c.lex) for other in passage_ids)
+        near = not here and any(stands_for(other, mc.id, c.lex) for other in context_ids)
+        for key, value in (("with", 1.0 if here else CONTEXT_FACTOR if near else 0.0), ("own", 1.0 if here else 0.0)):
+            totals[key][0] += NAME_WEIGHT * value
+            totals[key][1] += NAME_WEIGHT
+            if not value:
+                gaps[key].append(mc.text)
+    weights = {t.fold: specificity(t.lower, c.claim.language) for t in c.claim.content}
+    if words.words:
+        in_passage = words.best(t.fold for t in c.passage.content)
+        in_context = words.best(t.fold for a in c.context for t in a.content)
+        for word, here_sim, near_sim in zip(words.words, in_passage, in_context, strict=True):
+            weight = weights.get(word, SPECIFICITY_MAX)  # "country" says less than "demands"
+            for key, value in (
+                ("with", max(_word_cover(float(here_sim)), CONTEXT_FACTOR * _word_cover(float(near_sim)))),
+                ("own", _word_cover(float(here_sim))),
+            ):
+                totals[key][0] += weight * value
+                totals[key][1] += weight
+                totals[key][2] += weight * value
+                totals[key][3] += weight
+                if value <= 0.0:
+                    gaps[key].append(word)
+
+    def build(key: str) -> Coverage:
+        covered, total, words_covered, words_total = totals[key]
+        return Coverage(
+            covered / total if total else 1.0,
+            words_covered / words_total if words_total else 1.0,
+            tuple(gaps[key]),
+            every_word=not any(w in gaps[key] for w in words.words),
+        )
+
+    return build("with"), build("own")
 
 
 def _word_cover(similarity: float) -> float:
@@ -579,19 +609,27 @@ class _Evidence:
     def predicate(self) -> bool:
         """Does the passage itself say what the claim says happened: its words, or the sentence as a whole?
 
-        Names may come from the sentences around it ("het land", "hij"); the event may not. Without
-        a matching figure, place or year, one matching noun may not stand in for a missing verb:
-        every content word needs a counterpart.
+        Every content word of the claim needs a counterpart in the passage or around it, and
+        the passage itself must carry most of them (or be close as a whole sentence): names may
+        come from the sentences around it ("het land", "hij"), the event may not. Without a
+        matching figure, place or year, each word must be in the passage itself.
         """
+        if not self.cover.every_word:
+            return False  # "trekt zijn troepen terug" is not "troepenopbouw", however similar the sentences
         if self.similarity >= SUPPORT_SENTENCE:
             return True
-        valued = any(f.slot in VALUE_SLOTS for f in self.c.of("match"))
-        return self.own_cover.words >= SUPPORT_WORDS and (valued or self.own_cover.every_word)
+        confirmed = [f for f in self.c.of("match") if f.exact and f.slot in VALUE_SLOTS | {"actor"}]
+        if not any(f.slot in VALUE_SLOTS for f in confirmed):
+            return self.own_cover.words >= SUPPORT_WORDS and self.own_cover.every_word
+        # the more of the claim's facts the passage confirms, the less its wording must match
+        needed = SUPPORT_WORDS - WORDS_PER_CONFIRMED_FACT * (len(confirmed) - 1)
+        return self.own_cover.words >= needed
 
     claim_clause: Clause
     passage_clause: Clause
     speaker_ok: bool
     reasons: list[str]
+    source_actors: frozenset[str] | None = None
 
     @property
     def hedged(self) -> bool:
@@ -627,19 +665,26 @@ def compare(
     similarity: float,
     *,
     context: Sequence[Analysis] = (),
-    words: WordMatcher | None = None,
+    words: ClaimWords | None = None,
+    source_actors: frozenset[str] | None = None,
 ) -> PassageStance:
-    """The stance of ``passage`` towards ``claim``; ``context`` is the sentences around the passage."""
+    """The stance of ``passage`` towards ``claim``; ``context`` is the sentences around the passage.
+
+    ``words`` holds the claim's word similarities (:meth:`WordMatcher.for_claim`); without it
+    words are compared by spelling only. ``source_actors`` (see :func:`acting_parties`) are
+    everyone the whole source has acting.
+    """
     if similarity < MIN_SIMILARITY:
         return PassageStance("neutral", round(1 - similarity, 3), ("not about the claim",))
     c = _Comparison(claim, passage, context, lexicon())
     for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
         check(c)
-    matcher = words or WordMatcher()
-    cover = _coverage(c, matcher)
+    claim_words = words or WordMatcher().for_claim(
+        [t.fold for t in claim.content], [t.fold for a in (passage, *context) for t in a.content]
+    )
     # conflicts and the event itself rest on the passage alone: context may not make a caption
     # look like the event
-    own = _coverage(replace(c, context=()), matcher) if context else cover
+    cover, own = _coverage(c, claim_words)
     reasons = [f.reason for f in c.findings if f.relation != "missing" or f.slot in {"number", "year", "duration"}]
 
     claim_clause = _claim_clause(claim)
@@ -654,7 +699,7 @@ def compare(
             reasons.append(f"source does not report {info.label if info else 'the speaker'} saying so")
         else:
             passage_clause = reported
-    evidence = _Evidence(c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons)
+    evidence = _Evidence(c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons, source_actors)
     return _slot_conflict(evidence) or _polarity_conflict(evidence) or _support(evidence) or _undecided(evidence)
 
 
@@ -668,7 +713,13 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
     slot_differs = [f for f in differs if f.slot != "actor"]
     clashes = _role_clashes(c)
     actor_anchor = e.own >= ACTOR_ANCHOR_COVERAGE
-    anchors = [f for f in matches if f.slot in VALUE_SLOTS or (f.slot == "actor" and actor_anchor)]
+    # "to Europe" is matched by any European country: only the same place ties two events together
+    anchors = [f for f in matches if (f.slot in VALUE_SLOTS and f.exact) or (f.slot == "actor" and actor_anchor)]
+    if _names_anchor(c):
+        anchors.append(Finding("names", "match", None, None, "the source names the same actors and places"))
+    absent = _actor_absent_from_source(e) if slot_differs or c.set_aside else None
+    if absent:
+        return e.neutral([*e.reasons, *(f.reason for f in slot_differs), absent])
     if (
         len(slot_differs) == 1
         and not clashes
@@ -692,6 +743,27 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
         summary = "differs in more than one way: another event" if len(why) > 1 else None
         return e.neutral([*e.reasons, *why], summary)
     return None
+
+
+def _actor_absent_from_source(e: _Evidence) -> str | None:
+    """The claim says who acted and the whole source never has them act: it cannot be
+    contradicting a claim about their troops ("France is sending 500 troops", "Polish soldiers")."""
+    if e.source_actors is None:
+        return None
+    claimed = [m for m in _who(e.c.claim) if m.kind in {"country", "org", "person"}]
+    if not claimed or any(same_party(m.id, a, e.c.lex) for m in claimed for a in e.source_actors):
+        return None
+    names = ", ".join(dict.fromkeys(m.text for m in claimed))
+    return f"the source never has {names} acting: not about their actions"
+
+
+def _names_anchor(c: _Comparison) -> bool:
+    """Two or more of the claim's names, all in the passage itself: "Russia annexed Crimea in 2016"
+    and "In 2014 veroverde Rusland de Krim" are about one event."""
+    claimed = {m.id for m in c.claim.entities if m.kind != "name"}
+    stated = [m.id for m in c.passage.entities]
+    # identity, not containment: "Europe" is not tied to an event by any European country
+    return len(claimed) >= 2 and all(any(same_party(s, e, c.lex) for s in stated) for e in claimed)
 
 
 def _unconfirmed(c: _Comparison) -> list[Finding]:
@@ -772,3 +844,13 @@ def _scale(value: float, low: float, high: float) -> float:
 def _ordered(reasons: list[str], first: list[Finding]) -> tuple[str, ...]:
     head = [f.reason for f in first]
     return tuple(head + [r for r in reasons if r not in head])
+
+
+def acting_parties(analyses: Iterable[Analysis]) -> frozenset[str]:
+    """Everyone a source has acting: subjects, agents, stated origins, and whose troops (demonyms)."""
+    return frozenset(
+        m.id
+        for a in analyses
+        for m in a.entities
+        if m.role in WHO_ROLES or m.via in {"demonym", "compound"} or (m.role == "origin" and not m.derived)
+    )

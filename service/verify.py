@@ -19,9 +19,9 @@ from service.analysis import Analysis, analyze
 from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
 from service.errors import InvalidInputError
-from service.stance import Finding, PassageStance, Stance, compare
+from service.stance import Finding, PassageStance, Stance, acting_parties, compare
 from service.verdict import Verdict, overall, source_stance
-from service.words import WordMatcher
+from service.words import ClaimWords, WordMatcher
 
 # Passages per source the stance analysis reads (the best by similarity); the
 # result shows ``top_k`` of them, decisive ones first.
@@ -29,6 +29,8 @@ CANDIDATES_PER_SOURCE = 8
 CLAIM_BATCH = 64
 # Sentences around a passage read for names and words it refers to ("het land", "dat").
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
+# Sources whose acting parties are kept (each a small set of entity ids).
+SOURCE_CACHE = 10_000
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,7 @@ class Verifier:
         self.words = WordMatcher(corpus.embedder, concepts=lexicon().concepts)
         self.nli = nli
         self._lock = threading.Lock()
+        self._source_actors: dict[tuple[str, str], frozenset[str]] = {}
 
     def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
         (result,) = self.verify_many([claim], top_k=top_k, filters=filters)
@@ -144,8 +147,7 @@ class Verifier:
         snapshot = self.corpus.index(bootstrap=True).snapshot
         allowed = filters.allowed(snapshot)
 
-        claim_words = [t.fold for a in analyses for t in a.content]
-        new_words = self.words.missing(claim_words)
+        new_words = self.words.missing(t.fold for a in analyses for t in a.content)
         vectors = self.corpus.embed([*texts, *new_words])
         if new_words:
             self.words.remember(new_words, vectors[len(texts) :])
@@ -179,10 +181,11 @@ class Verifier:
 
         results = []
         for text, analysis, per_claim in zip(texts, analyses, groups, strict=True):
+            words = self.words.for_claim([t.fold for t in analysis.content], passage_words)
             sources = []
             for group in per_claim:
                 passages = [
-                    self._judge(analysis, hit.passage, group.source, hit.similarity, contexts[hit.passage.id])
+                    self._judge(analysis, hit.passage, group.source, hit.similarity, contexts[hit.passage.id], words)
                     for hit in group.hits
                 ]
                 sources.append(self._source(group.source, passages, top_k, analysis))
@@ -191,6 +194,21 @@ class Verifier:
 
     def _analysis(self, passage: Passage, source: SourceRecord) -> Analysis:
         return analyze(passage.text, source.language)
+
+    def _actors(self, source: SourceRecord) -> frozenset[str]:
+        """Everyone the source has acting (cached per version of the source)."""
+        key = (source.source_id, source.content_hash)
+        actors = self._source_actors.get(key)
+        if actors is None:
+            snapshot = self.corpus.index().snapshot
+            actors = acting_parties(
+                analyze(p.text, source.language) for p in snapshot.source_passages(source.source_id)
+            )
+            with self._lock:
+                if len(self._source_actors) > SOURCE_CACHE:
+                    self._source_actors.clear()
+                self._source_actors[key] = actors
+        return actors
 
     def _context(self, snapshot: Snapshot, passage: Passage) -> tuple[Analysis, ...]:
         """Two sentences before and one after: who "het land" or "dat" refers to."""
@@ -202,10 +220,21 @@ class Verifier:
         )
 
     def _judge(
-        self, claim: Analysis, passage: Passage, source: SourceRecord, similarity: float, context: Sequence[Analysis]
+        self,
+        claim: Analysis,
+        passage: Passage,
+        source: SourceRecord,
+        similarity: float,
+        context: Sequence[Analysis],
+        words: ClaimWords,
     ) -> PassageResult:
         stance: PassageStance = compare(
-            claim, self._analysis(passage, source), similarity, context=context, words=self.words
+            claim,
+            self._analysis(passage, source),
+            similarity,
+            context=context,
+            words=words,
+            source_actors=self._actors(source),
         )
         return PassageResult(
             passage,

@@ -56,12 +56,15 @@ def _lookup(subs: list[_Sub], i: int, lexicon: Lexicon) -> tuple[EntityInfo, int
     for n in range(min(gazetteer.max_words, len(subs) - i), 0, -1):
         window = subs[i : i + n]
         key = tuple(s.fold for s in window)
-        capitalized = first.text[:1].isupper()
+        # every word the name capitalises must be capitalised in the text: "Buitenlandse Zaken"
+        # in "ministerie van Buitenlandse Zaken", not the verb "zaken"
+        flags = gazetteer.capitals.get(key, (True,) * n)
+        cased = all(s.text[:1].isupper() or not flag for s, flag in zip(window, flags, strict=False))
         info = gazetteer.names.get(key)
-        if info is not None and (capitalized or key in lexicon.lowercase_names):
+        if info is not None and cased:
             return info, n, False
         info = gazetteer.demonyms.get(key)
-        if info is not None and (capitalized or key in lexicon.lowercase_names):
+        if info is not None and cased:
             return info, n, True
         if n == 1:
             acronym = gazetteer.acronyms.get(first.text.replace(".", ""))
@@ -179,6 +182,8 @@ def _assign_role(
     if via == "compound":
         return "actor"  # "NAVO-troepen": whose troops
     role, at = _role_before(tokens, token_index, clause_start, lexicon)
+    if role in {"origin", "destination", "location"} and _possessive(tokens, token_index):
+        return "other"  # "agreed to Russia's demands": Russia owns the demands, nobody goes there
     if via == "demonym" and role in {"origin", "destination", "location"}:
         return "other"  # "bij een Russische inval": an adjective, not a place
     if role is None and at >= clause_start and tokens[at].fold in _COORDINATION:
@@ -206,6 +211,11 @@ def _assign_role(
     return role  # type: ignore[return-value]
 
 
+def _possessive(tokens: Sequence[Token], token_index: int) -> bool:
+    following = tokens[token_index + 1 : token_index + 3]
+    return any(t.lower in {"'s", "’s"} for t in following)
+
+
 def _modifies_counted_noun(tokens: Sequence[Token], token_index: int, lexicon: Lexicon) -> bool:
     following = tokens[token_index + 1 : token_index + 3]
     return any(t.fold in lexicon.concepts or t.lemma in lexicon.concepts for t in following)
@@ -229,7 +239,7 @@ def _movement_frames(mentions: list[EntityMention], tokens: Sequence[Token], lex
     destinations = {(m.clause, m.id) for m in mentions if m.role == "destination"}
     moving = {clause for clause, _ in destinations}
     return [
-        replace(m, role="origin")
+        replace(m, role="origin", derived=True)
         if m.role == "location" and m.clause in moving and (m.clause, m.id) not in destinations
         else m
         for m in mentions

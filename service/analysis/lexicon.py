@@ -52,6 +52,7 @@ class Gazetteer:
     demonyms: dict[tuple[str, ...], EntityInfo]
     max_words: int
     fuzzy_names: dict[str, EntityInfo]  # single-word names >= 5 letters, for misspellings
+    capitals: dict[tuple[str, ...], tuple[bool, ...]]  # which words of a name are written with a capital
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,7 @@ class Lexicon:
     place_nouns: frozenset[str]
     determiners: frozenset[str]
     weekdays: frozenset[str]
+    complementizers: frozenset[str]
     lowercase_names: frozenset[tuple[str, ...]]  # names written in lower case ("oostflank"): no capital needed
     stopwords: frozenset[str]
 
@@ -136,6 +138,16 @@ def lexicon() -> Lexicon:
     names: dict[tuple[str, ...], EntityInfo] = {}
     acronyms: dict[str, EntityInfo] = {}
     lowercase: set[tuple[str, ...]] = set()
+    capitals: dict[tuple[str, ...], tuple[bool, ...]] = {}
+
+    def note_capitals(name: str) -> None:
+        key = _words(name)
+        flags = tuple(word[:1].isupper() for word in re.split(r"[\s\-‐‑–—_/]+", name.strip(" .")) if word)
+        if len(flags) == len(key):
+            previous = capitals.get(key)
+            # the most lenient spelling wins: "Buitenlandse Zaken" and "buitenlandse zaken" both occur
+            capitals[key] = flags if previous is None else tuple(a and b for a, b in zip(previous, flags, strict=True))
+
     affiliation: dict[str, str] = {k: v for k, v in raw["affiliation"].items() if not k.startswith("_")}
 
     def add(name: str, info: EntityInfo) -> None:
@@ -144,6 +156,7 @@ def lexicon() -> Lexicon:
             acronyms[compact] = info
             return
         names.setdefault(_words(name), info)
+        note_capitals(name)
         if name == name.lower():
             lowercase.add(_words(name))
 
@@ -173,6 +186,7 @@ def lexicon() -> Lexicon:
         kind: EntityKind = "region" if entity_id.startswith("region:") else "country"
         for word in words:
             demonyms[_words(word)] = EntityInfo(entity_id, kind, _label(code))
+            note_capitals(word)
             if word == word.lower():
                 lowercase.add(_words(word))
 
@@ -196,6 +210,7 @@ def lexicon() -> Lexicon:
         demonyms=demonyms,
         max_words=max(len(k) for k in [*names, *demonyms]),
         fuzzy_names=fuzzy,
+        capitals=capitals,
     )
 
     concepts: dict[str, str] = {}
@@ -256,6 +271,7 @@ def lexicon() -> Lexicon:
         place_nouns=frozenset(fold(w) for w in raw["place_nouns"]["words"]),
         determiners=frozenset(fold(w) for w in raw["determiners"]["words"]),
         weekdays=_weekdays(),
+        complementizers=frozenset(fold(w) for w in raw["complementizers"]["words"]),
         lowercase_names=frozenset(lowercase),
         stopwords=_stopwords(),
     )
@@ -293,13 +309,25 @@ def _months() -> dict[str, int]:
     return months
 
 
-def _stopwords() -> frozenset[str]:
-    """Function words of both languages (stopwords-iso), minus the words the analysis reads."""
-    import stopwordsiso
+# Zipf frequency (wordfreq) from which a listed stopword counts as a function word: the
+# stopwords-iso English list also holds content words such as "sent" (5.2) or "help" (5.8).
+FUNCTION_ZIPF = 6.0
 
-    words = {fold(w) for w in stopwordsiso.stopwords(list(LANGUAGES))}
+
+def _stopwords() -> frozenset[str]:
+    """Function words of both languages: listed by stopwords-iso *and* very frequent, minus
+    the negation words the analysis reads."""
+    import stopwordsiso
+    from wordfreq import zipf_frequency
+
     raw = _raw()
     keep = {fold(w) for lang in LANGUAGES for w in raw["negation"][lang]}
+    words = {
+        fold(word)
+        for lang in LANGUAGES
+        for word in stopwordsiso.stopwords(lang)
+        if zipf_frequency(word, lang) >= FUNCTION_ZIPF
+    }
     return frozenset(words - keep)
 
 

@@ -74,6 +74,7 @@ class EntityMention:
     clause: int
     role: Role
     via: Literal["name", "demonym", "compound", "alias", "fuzzy", "unknown"] = "name"
+    derived: bool = False  # role inferred from the clause ("in X" of something moved elsewhere), not stated
 
 
 @dataclass(frozen=True)

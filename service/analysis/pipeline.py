@@ -109,15 +109,25 @@ def _speech(
 ) -> tuple[str | None, str | None]:
     """The speech verb of a clause and who is reported as speaking."""
     verbs = lex.speech_positive | lex.speech_negative
-    for token in clause_tokens:
-        if token.lemma in verbs or token.fold in verbs:
-            candidates = [m for m in mentions if m.kind in SPEAKER_KINDS and m.role in {"actor", "other"}]
-            if not candidates:
-                return None, token.text
-            # a person beats the organisation in "zei NAVO-chef Jens Stoltenberg"
-            people = [m for m in candidates if m.kind == "person"] or candidates
-            speaker = min(people, key=lambda m: abs(m.start - token.start))
-            return speaker.id, token.text
+    for index, token in enumerate(clause_tokens):
+        if token.lemma not in verbs and token.fold not in verbs:
+            continue
+        candidates = [m for m in mentions if m.kind in SPEAKER_KINDS and m.role in {"actor", "other"}]
+        # the speaker is the verb's subject: before it ("Rusland ontkent"), or right after it in a
+        # reporting clause ("zei NAVO-chef Jens Stoltenberg") -- never inside what was said
+        # ("there are reports that Russia ...")
+        after_limit = token.end
+        for follower in clause_tokens[index + 1 : index + 5]:
+            if follower.fold in lex.complementizers:
+                break
+            after_limit = follower.end
+        candidates = [m for m in candidates if m.end <= token.start or token.end <= m.start <= after_limit]
+        if not candidates:
+            return None, token.text
+        # a person beats the organisation in "zei NAVO-chef Jens Stoltenberg"
+        people = [m for m in candidates if m.kind == "person"] or candidates
+        speaker = min(people, key=lambda m: abs(m.start - token.start))
+        return speaker.id, token.text
     return None, None
 
 

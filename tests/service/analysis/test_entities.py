@@ -1,0 +1,110 @@
+"""Places, people and organisations across languages and spellings, with their roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.analysis import analyze
+
+
+def ids(text: str, language: str | None = None) -> list[str]:
+    return [m.id for m in analyze(text, language).entities]
+
+
+def roles(text: str, language: str | None = None) -> dict[str, str]:
+    return {m.id: m.role for m in analyze(text, language).entities}
+
+
+@pytest.mark.parametrize(
+    ("english", "dutch", "entity"),
+    [
+        ("Romania", "Roemenië", "country:RO"),
+        ("Kyiv", "Kiev", "place:kyiv"),
+        ("Putin", "Poetin", "person:putin"),
+        ("NATO", "NAVO", "org:nato"),
+        ("the US", "de VS", "country:US"),
+        ("the United States", "de Verenigde Staten", "country:US"),
+        ("Crimea", "de Krim", "place:crimea"),
+        ("Eastern Europe", "Oost-Europa", "region:151"),
+        ("Lithuania", "Litouwen", "country:LT"),
+    ],
+)
+def test_names_across_languages(english: str, dutch: str, entity: str) -> None:
+    assert entity in ids(f"They spoke about {english} yesterday.", "en")
+    assert entity in ids(f"Ze spraken gisteren over {dutch}.", "nl")
+
+
+@pytest.mark.parametrize(
+    ("text", "entity"),
+    [
+        ("Officials in Roemenie said so.", "country:RO"),  # no diaeresis
+        ("Zelenskyj sprak met Poetin.", "person:zelensky"),  # another transliteration
+        ("Zelenski sprak met de premier.", "person:zelensky"),
+        ("President Volodymyr Zelensky spoke.", "person:zelensky"),
+    ],
+)
+def test_spelling_variants(text: str, entity: str) -> None:
+    assert entity in ids(text)
+
+
+def test_demonyms_name_a_country() -> None:
+    assert ids("8.500 Amerikaanse militairen staan paraat.", "nl") == ["country:US"]
+    assert ids("Russian soldiers are at the border.", "en") == ["country:RU"]
+
+
+def test_the_pronoun_us_is_not_the_united_states() -> None:
+    assert "country:US" not in ids("They told us to leave.", "en")
+    assert "country:US" in ids("The US told them to leave.", "en")
+
+
+def test_movement_roles() -> None:
+    assert roles("Duizend soldaten die al in Duitsland zijn, worden naar Roemenië gestuurd.", "nl") == {
+        "country:DE": "origin",
+        "country:RO": "destination",
+    }
+    assert roles("Duizend militairen gaan van Duitsland naar Polen.", "nl") == {
+        "country:DE": "origin",
+        "country:PL": "destination",
+    }
+    assert roles("Er worden 2.000 militairen vanuit de VS naar Polen en Duitsland gestuurd.", "nl") == {
+        "country:US": "origin",
+        "country:PL": "destination",
+        "country:DE": "destination",  # coordinated with Polen
+    }
+    assert roles("Troops stationed in Germany will be deployed in Romania.", "en") == {
+        "country:DE": "origin",
+        "country:RO": "destination",
+    }
+
+
+def test_location_without_movement() -> None:
+    assert roles("Tweeduizend militairen worden gestationeerd in Duitsland en Polen.", "nl") == {
+        "country:DE": "location",
+        "country:PL": "location",
+    }
+
+
+def test_actor_and_passive_agent() -> None:
+    assert roles("Poland is sending 2,000 troops to Lithuania.", "en") == {
+        "country:PL": "actor",
+        "country:LT": "destination",
+    }
+    assert roles("Crimea was annexed by Russia in 2014.", "en") == {"place:crimea": "other", "country:RU": "actor"}
+
+
+def test_compounds_name_whose_troops() -> None:
+    analysis = analyze("Het land wil dat NAVO-troepen Oost-Europa verlaten.", "nl")
+    nato = next(m for m in analysis.entities if m.id == "org:nato")
+    assert (nato.via, nato.role, nato.text) == ("compound", "actor", "NAVO")
+    assert "troepen" in [t.fold for t in analysis.content]
+
+
+def test_unknown_proper_names_are_kept_for_coverage() -> None:
+    assert "name:interfax" not in ids("Dat zegt hij tegen het persbureau Interfax.", "nl")  # it is in the lexicon
+    assert "org:interfax" in ids("Dat zegt hij tegen het persbureau Interfax.", "nl")
+    assert "name:olympic games" in ids("The Olympic Games in Beijing opened.", "en")
+
+
+def test_months_and_sentence_openers_are_not_names() -> None:
+    found = ids("Gisteren vertrokken de troepen in februari.", "nl") + ids("The summit opened in February.", "en")
+    assert found == []

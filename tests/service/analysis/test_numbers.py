@@ -1,0 +1,110 @@
+"""Quantities across conventions and languages: the same number however it is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.analysis import analyze
+from service.analysis.numbers import APPROX_TOLERANCE, parse_digits
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "value"),
+    [
+        ("1,000", "en", 1000),
+        ("1.000", "nl", 1000),
+        ("1.000", "en", 1000),  # a three-digit group is a thousands separator in news writing
+        ("100.000", "nl", 100_000),
+        ("8500", "nl", 8500),
+        ("1.234.567", "nl", 1_234_567),
+        ("2,5", "nl", 2.5),
+        ("2.5", "en", 2.5),
+        ("1.234,5", "nl", 1234.5),
+        ("1,234.5", "en", 1234.5),
+    ],
+)
+def test_digits_in_either_convention(text: str, language: str, value: float) -> None:
+    assert parse_digits(text, language) == pytest.approx(value)
+
+
+def quantities(text: str, language: str | None = None) -> list[tuple[float, str, str | None]]:
+    return [(q.value, q.kind, q.concept) for q in analyze(text, language).quantities]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Duizend soldaten gaan naar Roemenië.", "nl", [(1000, "exact", "troops")]),
+        ("Tweeduizend militairen worden gestationeerd in Polen.", "nl", [(2000, "exact", "troops")]),
+        ("Achtduizend vijfhonderd militairen staan paraat.", "nl", [(8500, "exact", "troops")]),
+        ("A thousand US soldiers are moving.", "en", [(1000, "exact", "troops")]),
+        ("One thousand troops arrived.", "en", [(1000, "exact", "troops")]),
+        ("Eight thousand five hundred soldiers were put on alert.", "en", [(8500, "exact", "troops")]),
+        ("Er gaan 1.000 troepen naar Roemenië.", "nl", [(1000, "exact", "troops")]),
+        ("Some 2,000 troops will go.", "en", [(2000, "approx", "troops")]),
+        ("Zo'n 100.000 Russische militairen staan aan de grens.", "nl", [(100_000, "approx", "troops")]),
+        ("Een duizendtal troepen gaat naar Roemenië.", "nl", [(1000, "approx", "troops")]),
+        ("Een 2.000-tal militairen wordt gestuurd.", "nl", [(2000, "approx", "troops")]),
+        ("Ongeveer 40.000 mensen zijn gevlucht.", "nl", [(40_000, "approx", "people")]),
+        ("More than 1,000 soldiers left.", "en", [(1000, "min", "troops")]),
+        ("Het gaat om 1.000 tot 5.000 troepen.", "nl", [(1000, "range", "troops")]),
+        ("Between 1,000 and 5,000 troops could be sent.", "en", [(1000, "range", "troops")]),
+        ("De VS sturen enkele duizenden militairen.", "nl", [(2000, "vague", "troops")]),
+        ("Thousands of troops are on standby.", "en", [(2000, "vague", "troops")]),
+        ("Two ships and 300 marines sailed.", "en", [(2, "exact", "ships"), (300, "exact", "troops")]),
+        ("Het kost 2,5 miljoen euro.", "nl", [(2_500_000, "exact", "money")]),
+    ],
+)
+def test_quantities_and_what_they_count(text: str, language: str, expected: list[tuple[float, str, str]]) -> None:
+    assert quantities(text, language) == expected
+
+
+def test_tolerances_fit_the_wording() -> None:
+    exact, approx, rng = (
+        analyze("1.000 militairen", "nl").quantities[0],
+        analyze("zo'n 1.000 militairen", "nl").quantities[0],
+        analyze("1.000 tot 5.000 militairen", "nl").quantities[0],
+    )
+    assert exact.low == pytest.approx(995) and exact.high == pytest.approx(1005)
+    assert approx.low == pytest.approx(1000 * (1 - APPROX_TOLERANCE))
+    assert approx.high == pytest.approx(1000 * (1 + APPROX_TOLERANCE))
+    assert (rng.low, rng.high) == (1000, 5000)
+
+
+def test_the_approximator_is_part_of_the_quoted_number() -> None:
+    (q,) = analyze("Bij de grens staan zo'n 100.000 militairen.", "nl").quantities
+    assert q.text == "zo'n 100.000"
+
+
+def test_years_are_not_quantities() -> None:
+    analysis = analyze("In 2014 annexeerde Rusland de Krim.", "nl")
+    assert [y.value for y in analysis.years] == [2014]
+    assert analysis.quantities == ()
+
+
+def test_a_four_digit_count_is_not_a_year() -> None:
+    analysis = analyze("2000 troops will go to Poland.", "en")
+    assert [(q.value, q.concept) for q in analysis.quantities] == [(2000, "troops")]
+    assert analysis.years == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "days"),
+    [("na vijf dagen", "nl", 5), ("ten days", "en", 10), ("binnen twee weken", "nl", 14), ("3 months", "en", 91.2)],
+)
+def test_durations(text: str, language: str, days: float) -> None:
+    (duration,) = analyze(text, language).durations
+    assert duration.days == pytest.approx(days, rel=0.01)
+
+
+def test_a_value_set_aside_is_marked() -> None:
+    text = "De troepen zijn na vijf dagen klaar om te vertrekken, in plaats van na tien dagen."
+    durations = analyze(text, "nl").durations
+    assert [(d.value, d.contrasted) for d in durations] == [(5, False), (10, True)]
+    english = analyze("They will be ready after five days instead of ten days.", "en").durations
+    assert [(d.value, d.contrasted) for d in english] == [(5, False), (10, True)]
+
+
+def test_articles_and_pronouns_are_not_numbers() -> None:
+    assert quantities("Een soldaat zei dat een van de twee schepen vertrok.", "nl") == [(2, "exact", "ships")]
+    assert quantities("One of the soldiers said so.", "en") == []

@@ -1,0 +1,69 @@
+"""Clauses, negation and denial (single and double), hedges and who is reported speaking."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.analysis import analyze
+
+
+def negated(text: str, language: str | None = None) -> list[bool]:
+    return [c.negated for c in analyze(text, language).clauses]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("Biden is niet van plan troepen naar Oekraïne te sturen.", "nl", [True]),
+        ("The US will not send troops into Ukraine.", "en", [True]),
+        ("The US won't send troops into Ukraine.", "en", [True]),
+        ("Rusland ontkent plannen te hebben om Oekraïne binnen te vallen.", "nl", [True]),
+        ("Russia denies planning an invasion.", "en", [True]),
+        ("De Amerikanen willen de inzet van hun troepen in Oekraïne vermijden.", "nl", [True]),
+        ("De VS en hun bondgenoten wijzen die eisen van de hand.", "nl", [True]),
+        ("Er zijn geen concrete plannen.", "nl", [True]),
+        ("Oekraïne wordt nooit lid van de NAVO.", "nl", [True]),
+        # double negation: "does not rule out" says it may happen
+        ("Kirby sluit niet uit dat de Amerikanen meer militairen sturen.", "nl", [False]),
+        ("Kirby does not rule out sending more troops.", "en", [False]),
+        ("The US sends troops to Poland.", "en", [False]),
+    ],
+)
+def test_negation(text: str, language: str, expected: list[bool]) -> None:
+    assert negated(text, language) == expected
+
+
+def test_negation_stays_in_its_clause() -> None:
+    text = "Rusland ontkent dat het een invasie plant, maar heeft wel zo'n 100.000 troepen aan de grens."
+    assert negated(text, "nl") == [True, False]
+    assert negated("Het land wil dat de troepen vertrekken en dat Oekraïne nooit lid wordt.", "nl") == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("text", "hedge"),
+    [
+        ("Er zouden 100.000 militairen aan de grens staan.", "zouden"),
+        ("Volgens de krant gaat het om 1.000 troepen.", "Volgens"),
+        ("Reportedly 1,000 troops were sent.", "Reportedly"),
+        ("Dat is voor het geval de troepen snel nodig zijn.", "voor het geval"),
+        ("Biden overweegt troepen te sturen.", "overweegt"),
+    ],
+)
+def test_hedges(text: str, hedge: str) -> None:
+    assert hedge in analyze(text).clauses[0].hedges
+
+
+def test_speaker_of_a_statement() -> None:
+    clause = analyze("Rusland ontkent dat het een invasie van Oekraïne plant.", "nl").clauses[0]
+    assert (clause.speaker, clause.negated) == ("country:RU", True)
+    clause = analyze("De extra vliegtuigen moeten Rusland afschrikken, zei NAVO-chef Jens Stoltenberg.", "nl").clauses[
+        0
+    ]
+    assert clause.speaker == "person:stoltenberg"
+    clause = analyze("Russia confirmed it is planning an invasion of Ukraine.", "en").clauses[0]
+    assert (clause.speaker, clause.speech, clause.negated) == ("country:RU", "confirmed", False)
+
+
+def test_language_is_detected_for_claims() -> None:
+    assert analyze("Duizend militairen gaan naar Roemenië").language == "nl"
+    assert analyze("1,000 troops moved to Romania").language == "en"

@@ -1,0 +1,167 @@
+"""Stance of one passage towards a claim: the decision rules, without a model.
+
+Similarities are given explicitly and words are matched by spelling, so these
+tests pin the logic; tests/service/test_verify.py runs the same kinds of cases
+through the real model.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from service.analysis import analyze
+from service.stance import PassageStance, compare
+
+
+def judge(claim: str, passage: str, similarity: float = 0.7, context: tuple[str, ...] = ()) -> PassageStance:
+    return compare(analyze(claim), analyze(passage), similarity, context=tuple(analyze(c) for c in context))
+
+
+def test_matching_number_and_place_support() -> None:
+    result = judge("1,000 troops moved to Romania", "The Pentagon said 1,000 troops moved to Romania on Tuesday.")
+    assert result.stance == "supports"
+    assert any("number matches" in r for r in result.reasons)
+    assert 0 < result.score <= 1
+
+
+def test_a_different_number_for_the_same_movement_conflicts_and_names_both_numbers() -> None:
+    result = judge("2,000 troops moved to Romania", "1,000 troops moved to Romania.", similarity=0.95)
+    assert result.stance == "conflicts"  # high similarity alone is not support
+    assert "number differs: claim 2,000 vs source 1,000" in result.reasons[0]
+
+
+def test_same_number_another_destination_conflicts() -> None:
+    result = judge("1,000 troops moved to Bulgaria", "1,000 troops moved to Romania.")
+    assert result.stance == "conflicts"
+    assert result.reasons[0] == "destination differs: claim Bulgaria, source Romania"
+
+
+def test_another_actor_with_the_same_number_is_neutral() -> None:
+    result = judge("Poland sent 1,000 troops to Romania.", "The United States sent 1,000 troops to Romania.")
+    assert result.stance == "neutral"
+    assert any("another actor" in r for r in result.reasons)
+
+
+def test_number_and_place_both_differ_is_another_event() -> None:
+    result = judge("4,000 troops moved to Hungary", "1,000 troops moved to Romania.")
+    assert result.stance == "neutral"
+    assert any("another event" in r for r in result.reasons)
+
+
+def test_negation_inside_the_claim() -> None:
+    positive = "The United States sent troops to Romania, officials said."
+    conflict = judge("The United States did not send troops to Romania.", positive)
+    assert conflict.stance == "conflicts"
+    assert "claim negates" in conflict.reasons[0]
+    agree = judge(
+        "The United States did not send troops to Romania.", "The United States did not send troops to Romania."
+    )
+    assert agree.stance == "supports"
+
+
+def test_source_negation_conflicts_with_a_positive_claim() -> None:
+    result = judge("The US and NATO accepted the demands.", "The US and NATO said they would not accept the demands.")
+    assert result.stance == "conflicts"
+    assert result.reasons[0].startswith("source negates (not)")
+
+
+def test_double_negation_is_not_a_denial() -> None:
+    result = judge("Kirby said more troops may be sent.", "Kirby does not rule out that more troops may be sent.")
+    assert result.stance != "conflicts"
+
+
+@pytest.mark.parametrize(
+    ("claim", "stance"),
+    [
+        ("3,000 troops will go to Poland.", "neutral"),  # inside the range: consistent, not confirmed
+        ("8,000 troops will go to Poland.", "conflicts"),  # outside it
+        ("Between 1,000 and 5,000 troops will go to Poland.", "supports"),  # the same range
+    ],
+)
+def test_a_range_in_the_source(claim: str, stance: str) -> None:
+    assert judge(claim, "Between 1,000 and 5,000 troops will go to Poland.").stance == stance
+
+
+@pytest.mark.parametrize(
+    ("claim", "stance"),
+    [
+        ("1,100 troops will go to Poland.", "supports"),  # within the room "about" leaves
+        ("1,000 troops will go to Poland.", "supports"),
+        ("1,500 troops will go to Poland.", "conflicts"),  # outside it
+    ],
+)
+def test_an_approximate_number_within_and_outside_tolerance(claim: str, stance: str) -> None:
+    assert judge(claim, "About 1,000 troops will go to Poland.").stance == stance
+
+
+def test_a_vague_figure_never_conflicts() -> None:
+    assert judge("400 troops went to Poland.", "Thousands of troops went to Poland.").stance == "neutral"
+
+
+def test_dutch_claim_against_dutch_passage() -> None:
+    passage = "1.000 militairen die al in Duitsland zijn, gaan naar Roemenië."
+    assert judge("Duizend militairen gaan naar Roemenië.", passage).stance == "supports"
+    conflict = judge("Tweeduizend militairen gaan naar Roemenië.", passage)
+    assert conflict.stance == "conflicts"
+    assert conflict.reasons[0].startswith("number differs: claim Tweeduizend vs source 1.000")
+    assert judge("Duizend militairen gaan van Duitsland naar Polen.", passage).reasons[0] == (
+        "destination differs: claim Polen, source Roemenië"
+    )
+
+
+def test_english_claim_against_english_passage_with_a_year() -> None:
+    passage = "In 2014 Russia annexed Crimea, a peninsula in the south of Ukraine."
+    assert judge("Crimea was annexed by Russia in 2014.", passage).stance == "supports"
+    conflict = judge("Russia annexed Crimea in 2012.", passage)
+    assert conflict.stance == "conflicts"
+    assert conflict.reasons[0] == "year differs: claim 2012 vs source 2014"
+
+
+def test_the_claims_value_set_aside_by_the_source_conflicts() -> None:
+    passage = "The troops will be ready to leave for Europe after five days instead of after ten days."
+    result = judge("The troops need ten days to leave for Europe.", passage)
+    assert result.stance == "conflicts"
+    assert any("duration differs: claim ten days vs source five days" in r for r in result.reasons)
+
+
+def test_what_someone_said_needs_that_speaker() -> None:
+    claim = "Russia confirmed it is planning an invasion of Ukraine."
+    denial = judge(claim, "Russia denies that it is planning an invasion of Ukraine.")
+    assert denial.stance == "conflicts"
+    reported = judge(claim, "There are reports that Russia is planning an invasion of Ukraine.")
+    assert reported.stance == "neutral"
+    assert any("does not report Russia" in r for r in reported.reasons)
+
+
+def test_a_hypothetical_does_not_contradict() -> None:
+    result = judge(
+        "The US will not send troops into Ukraine.", "In case of an invasion, troops could be sent into Ukraine."
+    )
+    assert result.stance != "conflicts"
+
+
+def test_names_may_come_from_the_sentence_before() -> None:
+    result = judge(
+        "Russia demands that NATO troops leave Eastern Europe.",
+        "The country wants NATO troops to leave Eastern Europe.",
+        context=("Russia denies having such plans but demands security guarantees.",),
+    )
+    assert result.stance == "supports"
+
+
+def test_a_claim_about_something_else_is_neutral() -> None:
+    result = judge("Spain sent a frigate to the Black Sea.", "1,000 troops moved to Romania.", similarity=0.3)
+    assert result.stance == "neutral"
+
+
+def test_below_the_similarity_floor_nothing_is_decided() -> None:
+    result = judge("1,000 troops moved to Romania", "1,000 troops moved to Romania.", similarity=0.1)
+    assert result.stance == "neutral"
+
+
+def test_spans_point_at_the_differing_value() -> None:
+    passage = "1,000 troops moved to Romania."
+    result = judge("2,000 troops moved to Romania", passage)
+    number = next(f for f in result.findings if f.slot == "number")
+    ((start, end),) = number.source_spans
+    assert passage[start:end] == "1,000"
