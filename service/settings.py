@@ -46,6 +46,17 @@ class Settings(BaseSettings):
     max_claim_chars: int = Field(
         default=2000, ge=10, le=1_000_000, description="Longest claim or query accepted, in characters."
     )
+    nli_model: str | None = Field(
+        default=None,
+        description="Optional NLI cross-encoder (sentence-transformers CrossEncoder: local path or hub name) "
+        "whose entailment/contradiction probabilities join the stance decision.",
+    )
+    nli_labels: str | None = Field(
+        default=None,
+        description="The NLI model's label order when its config does not name them, "
+        "e.g. 'contradiction,entailment,neutral'.",
+    )
+    nli_threshold: float = Field(default=0.8, gt=0.5, le=1.0, description="NLI probability that decides a stance.")
     debug: bool = Field(default=False, description="Show tracebacks for unexpected errors.")
 
     @field_validator("index_dir", "seeds_dir", mode="before")

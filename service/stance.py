@@ -49,6 +49,9 @@ CONFLICT_COVERAGE = 0.45
 # actor with most of the claim covered (there are many groups of US troops).
 ACTOR_ANCHOR_COVERAGE = 0.75
 VALUE_SLOTS = frozenset({"number", "year", "duration", "destination", "origin"})
+# A passage that covers all of the claim but one value is about the same event.
+CONTENT_ANCHOR_COVERAGE = 0.85
+CONTENT_ANCHOR_SIMILARITY = 0.5
 # Figures further apart than this are different groups unless a place or year ties them.
 SAME_SCALE_RATIO = 20
 # A negation contradicts only a passage close to the claim as a whole.
@@ -717,6 +720,9 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
     anchors = [f for f in matches if (f.slot in VALUE_SLOTS and f.exact) or (f.slot == "actor" and actor_anchor)]
     if _names_anchor(c):
         anchors.append(Finding("names", "match", None, None, "the source names the same actors and places"))
+    if e.own_cover.every_word and e.own >= CONTENT_ANCHOR_COVERAGE and e.similarity >= CONTENT_ANCHOR_SIMILARITY:
+        # "Ongeveer 40.000 mensen zijn de afgelopen week uit de regio gevlucht": everything but the figure matches
+        anchors.append(Finding("content", "match", None, None, "the source says everything else the claim says"))
     absent = _actor_absent_from_source(e) if slot_differs or c.set_aside else None
     if absent:
         return e.neutral([*e.reasons, *(f.reason for f in slot_differs), absent])
@@ -737,10 +743,10 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
     if slot_differs or clashes:
         why = [*(f.reason for f in slot_differs), *(f.reason for f in clashes)]
         if not anchors:
-            why.append("nothing else matches: probably another event")
+            why.append("nothing else ties it to the claim's event")
         if e.own < CONFLICT_COVERAGE:
             why.append("the passage is about something else")
-        summary = "differs in more than one way: another event" if len(why) > 1 else None
+        summary = "differs in more than one way: another event" if len(slot_differs) + len(clashes) > 1 else None
         return e.neutral([*e.reasons, *why], summary)
     return None
 

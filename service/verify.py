@@ -14,12 +14,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from index.store import Passage, Snapshot, SourceRecord
+from index.store import Passage, Snapshot, SourceHits, SourceRecord
 from service.analysis import Analysis, analyze
 from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
 from service.errors import InvalidInputError
-from service.stance import Finding, PassageStance, Stance, acting_parties, compare
+from service.nli import CrossEncoderNLI, NLIScorer, Probabilities, combine
+from service.stance import MIN_SIMILARITY, Finding, PassageStance, Stance, acting_parties, compare
 from service.verdict import Verdict, overall, source_stance
 from service.words import ClaimWords, WordMatcher
 
@@ -121,9 +122,13 @@ class Filters:
 class Verifier:
     """Checks claims against a corpus; safe to share between threads."""
 
-    def __init__(self, corpus: Corpus, *, nli: object | None = None) -> None:
+    def __init__(self, corpus: Corpus, *, nli: NLIScorer | None = None) -> None:
         self.corpus = corpus
         self.words = WordMatcher(corpus.embedder, concepts=lexicon().concepts)
+        settings = corpus.settings
+        if nli is None and settings.nli_model:
+            labels = settings.nli_labels.split(",") if settings.nli_labels else None
+            nli = CrossEncoderNLI(settings.nli_model, labels=labels)
         self.nli = nli
         self._lock = threading.Lock()
         self._source_actors: dict[tuple[str, str], frozenset[str]] = {}
@@ -182,10 +187,19 @@ class Verifier:
         results = []
         for text, analysis, per_claim in zip(texts, analyses, groups, strict=True):
             words = self.words.for_claim([t.fold for t in analysis.content], passage_words)
+            nli = self._nli(text, per_claim)
             sources = []
             for group in per_claim:
                 passages = [
-                    self._judge(analysis, hit.passage, group.source, hit.similarity, contexts[hit.passage.id], words)
+                    self._judge(
+                        analysis,
+                        hit.passage,
+                        group.source,
+                        hit.similarity,
+                        contexts[hit.passage.id],
+                        words,
+                        nli.get(hit.passage.id),
+                    )
                     for hit in group.hits
                 ]
                 sources.append(self._source(group.source, passages, top_k, analysis))
@@ -219,6 +233,14 @@ class Verifier:
             if p.id != passage.id and p.position <= passage.position + CONTEXT_AFTER
         )
 
+    def _nli(self, claim: str, groups: Sequence[SourceHits]) -> dict[int, Probabilities]:
+        """NLI probabilities for the candidate passages near enough to matter (one batched call)."""
+        if self.nli is None:
+            return {}
+        hits = [hit for g in groups for hit in g.hits if hit.similarity >= MIN_SIMILARITY]
+        probabilities = self.nli([(hit.passage.text, claim) for hit in hits])
+        return {hit.passage.id: p for hit, p in zip(hits, probabilities, strict=True)}
+
     def _judge(
         self,
         claim: Analysis,
@@ -227,6 +249,7 @@ class Verifier:
         similarity: float,
         context: Sequence[Analysis],
         words: ClaimWords,
+        nli: Probabilities | None = None,
     ) -> PassageResult:
         stance: PassageStance = compare(
             claim,
@@ -236,6 +259,8 @@ class Verifier:
             words=words,
             source_actors=self._actors(source),
         )
+        if nli is not None:
+            stance = combine(stance, nli, threshold=self.corpus.settings.nli_threshold)
         return PassageResult(
             passage,
             round(similarity, 4),
@@ -244,6 +269,7 @@ class Verifier:
             stance.reasons,
             stance.findings,
             stance.coverage,
+            nli,
         )
 
     def _source(self, source: SourceRecord, passages: list[PassageResult], top_k: int, claim: Analysis) -> SourceResult:

@@ -126,3 +126,62 @@ def test_real_search_acceptance_from_the_command_line(tmp_path: Path) -> None:
     top = {s["source_id"]: s["passages"][0]["text"] for s in json.loads(result.stdout)["sources"]}
     for source in ("000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2"):
         assert "Roemenië" in top[source] and ("uizend" in top[source] or "1.000" in top[source])
+
+
+def test_check_json_is_the_result_contract(run: Any) -> None:
+    code, out, err = run("check", "Duizend soldaten naar Roemenië", "--json")
+    assert code == 0, err
+    payload = json.loads(out)
+    assert {"claim", "verdict", "confidence", "sources"} <= payload.keys()
+    assert payload["verdict"] in {"supported", "refuted", "conflicting", "not_enough_evidence"}
+    for source in payload["sources"]:
+        assert source["stance"] in {"supports", "conflicts", "neutral"}
+        assert {"text", "stance", "similarity", "score", "reasons", "char_start", "char_end"} <= source["passages"][
+            0
+        ].keys()
+
+
+def test_check_table_is_plain_when_not_a_terminal(run: Any) -> None:
+    code, out, _ = run("check", "Duizend soldaten naar Roemenië")
+    assert code == 0
+    assert "\x1b[" not in out
+    assert "confidence" in out and "000_64af60602162f07a" in out
+
+
+def test_check_rejects_a_bad_date_filter_in_one_line(run: Any) -> None:
+    code, _, err = run("check", "Duizend soldaten", "--published-after", "last week")
+    assert code == 1 and "published_after" in err and "Traceback" not in err
+
+
+def test_eval_reports_the_figures(run: Any) -> None:
+    code, out, _ = run("eval", str(REPO / "eval" / "dev_claims.jsonl"))
+    assert code == 0
+    for figure in ("verdict accuracy", "precision", "recall", "F1", "evidence recall", "confusion"):
+        assert figure in out
+    code, out, _ = run("eval", str(REPO / "eval" / "dev_claims.jsonl"), "--json")
+    report = json.loads(out)
+    assert report["claims"] == 28 and 0 <= report["stance_f1"] <= 1
+
+
+def test_eval_names_the_bad_line(run: Any, tmp_path: Path) -> None:
+    bad = tmp_path / "claims.jsonl"
+    bad.write_text('{"claim": "a", "verdict": "supported"}\n{"claim": "b", "verdict": "maybe"}\n', encoding="utf-8")
+    code, _, err = run("eval", str(bad))
+    assert code == 1 and "claims.jsonl:2" in err and "verdict" in err
+
+
+@pytest.mark.integration
+def test_real_check_acceptance_from_the_command_line(tmp_path: Path) -> None:
+    """The verdict engine's acceptance, through the installed command and the bundled model."""
+    env = {**os.environ, "CROSSCHECK_INDEX_DIR": str(tmp_path / "idx")}
+    env.pop("CROSSCHECK_MODEL", None)
+    supported = run_binary("check", "1,000 troops moved to Romania", "--json", env=env)
+    assert supported.returncode == 0, supported.stderr
+    payload = json.loads(supported.stdout)
+    assert payload["verdict"] == "supported"
+    three = {"000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2"}
+    assert {s["source_id"] for s in payload["sources"] if s["stance"] == "supports"} == three
+    refuted = run_binary("check", "2,000 troops moved to Romania", env=env)
+    assert refuted.returncode == 0, refuted.stderr
+    assert "REFUTED" in refuted.stdout
+    assert "number differs: claim 2,000 vs source" in refuted.stdout

@@ -1,0 +1,183 @@
+"""The verdict engine end to end with the bundled model (integration)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from index.documents import Document
+from index.ingest import ingest
+from index.store import CorpusIndex
+from service.corpus import Corpus
+from service.errors import InvalidClaimError, InvalidInputError, UnknownSourceError
+from service.evaluation import evaluate, load_claims
+from service.schemas import VerificationResult
+from service.settings import Settings
+from service.verify import Filters, Verifier
+from tests.conftest import REPO
+
+THREE = {"000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2"}
+
+
+@pytest.fixture(scope="module")
+def verifier(seed_index_dir: Path, real_embedder: Any) -> Verifier:
+    return Verifier(Corpus(Settings(index_dir=seed_index_dir), embedder=real_embedder))
+
+
+def stances(result: Any) -> dict[str, str]:
+    return {s.source.source_id: s.stance for s in result.sources if s.stance != "neutral"}
+
+
+def test_thousand_troops_to_romania_is_supported_by_the_three_sources(verifier: Verifier) -> None:
+    result = verifier.verify("1,000 troops moved to Romania")
+    assert result.verdict == "supported"
+    assert stances(result) == dict.fromkeys(THREE, "supports")
+    assert result.confidence > 0.9
+
+
+def test_two_thousand_troops_to_romania_is_refuted_naming_both_numbers(verifier: Verifier) -> None:
+    result = verifier.verify("2,000 troops moved to Romania")
+    assert result.verdict == "refuted"
+    assert stances(result) == dict.fromkeys(THREE, "conflicts")
+    for source in result.sources:
+        if source.source.source_id in THREE:
+            reasons = [r for p in source.passages for r in p.reasons]
+            assert any(
+                r.startswith("number differs: claim 2,000 vs source") and ("1.000" in r or "uizend" in r)
+                for r in reasons
+            ), reasons
+
+
+def test_dutch_claims_read_the_dutch_sources(verifier: Verifier) -> None:
+    assert verifier.verify("Duizend militairen gaan naar Roemenië").verdict == "supported"
+    assert verifier.verify("Rusland heeft 300.000 militairen aan de grens.").verdict == "refuted"
+
+
+def test_dev_set_acceptance_figures(verifier: Verifier) -> None:
+    report = evaluate(verifier, load_claims(REPO / "eval" / "dev_claims.jsonl"))
+    assert report.verdict_accuracy >= 0.9
+    assert report.stance_f1 >= 0.9
+    assert report.evidence_recall == 1.0
+
+
+def test_a_claim_nothing_mentions_is_not_enough_evidence_with_confidence(verifier: Verifier) -> None:
+    result = verifier.verify("Japan launched a weather satellite to Mars.")
+    assert result.verdict == "not_enough_evidence"
+    assert stances(result) == {}
+    assert result.confidence >= 0.5
+
+
+def test_the_result_contract(verifier: Verifier) -> None:
+    payload = VerificationResult.from_core(verifier.verify("1,000 troops moved to Romania")).model_dump()
+    assert {"claim", "verdict", "confidence", "sources"} <= payload.keys()
+    source = payload["sources"][0]
+    assert {"source_id", "title", "published", "language", "stance", "score", "passages"} <= source.keys()
+    passage = source["passages"][0]
+    assert {"text", "stance", "similarity", "score", "reasons", "char_start", "char_end"} <= passage.keys()
+    assert all(0 <= s["score"] <= 1 for s in payload["sources"])
+    supporting = [s for s in payload["sources"] if s["stance"] == "supports"]
+    assert [s["source_id"] for s in payload["sources"][: len(supporting)]] == [s["source_id"] for s in supporting]
+    # highlights point at the matched figure inside the passage text
+    highlighted = [p["text"][h["start"] : h["end"]] for s in supporting for p in s["passages"] for h in p["highlights"]]
+    assert any(text in {"1.000", "Duizend", "duizendtal", "een duizendtal"} for text in highlighted), highlighted
+
+
+def test_filters_by_source_and_date(verifier: Verifier) -> None:
+    only = verifier.verify("1,000 troops moved to Romania", filters=Filters.of(["004_f612fa7a56b26ca2"]))
+    assert [s.source.source_id for s in only.sources] == ["004_f612fa7a56b26ca2"]
+    february = verifier.verify("1,000 troops moved to Romania", filters=Filters.of(published_after="2022-02"))
+    assert {s.source.source_id for s in february.sources} == {"000_64af60602162f07a", "004_f612fa7a56b26ca2"}
+    january = verifier.verify("1,000 troops moved to Romania", filters=Filters.of(published_before="2022-01-31"))
+    assert january.verdict == "not_enough_evidence"
+    with pytest.raises(UnknownSourceError, match="nope"):
+        verifier.verify("x troops", filters=Filters.of(["nope"]))
+    with pytest.raises(InvalidInputError, match="published_after"):
+        Filters.of(published_after="last week")
+
+
+def test_bad_claims_are_refused_clearly(verifier: Verifier) -> None:
+    with pytest.raises(InvalidClaimError, match="empty"):
+        verifier.verify("   ")
+    with pytest.raises(InvalidClaimError, match="limit is 2,000"):
+        verifier.verify("troops " * 1000)
+
+
+def test_a_source_published_before_the_claimed_year_cannot_confirm_it(verifier: Verifier) -> None:
+    result = verifier.verify("In 2023 Russia annexed Crimea.")
+    assert result.verdict != "supported"
+
+
+# -- hard cases on a small English and Dutch corpus ------------------------------------------
+
+HARD_CORPUS = [
+    Document(
+        "en_estonia",
+        "The Pentagon said on Tuesday that 3,000 soldiers will be deployed to Estonia. "
+        "The deployment is meant to reassure NATO allies on the eastern flank.",
+        language="en",
+        published="2022-03-01",
+    ),
+    Document(
+        "en_range",
+        "Between 5,000 and 8,000 troops could be sent to Norway in the spring, officials said.",
+        language="en",
+        published="2022-03-02",
+    ),
+    Document(
+        "nl_litouwen",
+        "Het kabinet stuurt 150 mariniers naar Litouwen, maakte de minister van Defensie bekend.",
+        language="nl",
+        published="2022-03-03",
+    ),
+    Document(
+        "nl_vluchtelingen",
+        "Ongeveer 40.000 mensen zijn de afgelopen week uit de regio gevlucht.",
+        language="nl",
+        published="2022-03-04",
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def hard(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Verifier:
+    path = tmp_path_factory.mktemp("hard-index")
+    index = CorpusIndex.open_or_create(path, model=real_embedder.model_id, dimension=real_embedder.dimension)
+    ingest(index, real_embedder, HARD_CORPUS)
+    return Verifier(Corpus(Settings(index_dir=path), embedder=real_embedder))
+
+
+@pytest.mark.parametrize(
+    ("claim", "verdict", "stance"),
+    [
+        # an English claim against an English passage
+        ("3,000 soldiers will be deployed to Estonia.", "supported", {"en_estonia": "supports"}),
+        # same number, another place
+        ("3,000 soldiers will be deployed to Latvia.", "refuted", {"en_estonia": "conflicts"}),
+        # another number for the same movement
+        ("10,000 soldiers will be deployed to Estonia.", "refuted", {"en_estonia": "conflicts"}),
+        # another actor with the same number and place
+        ("Poland will deploy 3,000 soldiers to Estonia.", "not_enough_evidence", {}),
+        # number and place both differ: another event
+        ("4,000 soldiers will be deployed to Latvia.", "not_enough_evidence", {}),
+        # a negation inside the claim
+        ("No soldiers will be deployed to Estonia.", "refuted", {"en_estonia": "conflicts"}),
+        # a Dutch claim against a Dutch passage
+        ("Het kabinet stuurt 150 mariniers naar Litouwen.", "supported", {"nl_litouwen": "supports"}),
+        ("Het kabinet stuurt 400 mariniers naar Litouwen.", "refuted", {"nl_litouwen": "conflicts"}),
+        # a range in the source
+        ("Up to 10,000 troops could be sent to Norway.", "not_enough_evidence", {}),
+        ("12,000 troops could be sent to Norway.", "refuted", {"en_range": "conflicts"}),
+        # an approximate number within and outside tolerance
+        ("About 42,000 people fled the region last week.", "supported", {"nl_vluchtelingen": "supports"}),
+        ("About 90,000 people fled the region last week.", "refuted", {"nl_vluchtelingen": "conflicts"}),
+        # nothing in the corpus mentions it
+        ("The central bank raised interest rates to 4 percent.", "not_enough_evidence", {}),
+    ],
+)
+def test_hard_cases(hard: Verifier, claim: str, verdict: str, stance: dict[str, str]) -> None:
+    result = hard.verify(claim)
+    assert (result.verdict, stances(result)) == (verdict, stance), [
+        (s.source.source_id, s.stance, [(p.stance, p.reasons) for p in s.passages[:1]]) for s in result.sources
+    ]
