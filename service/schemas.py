@@ -240,10 +240,13 @@ def summarize(verdict: str, supports: int, conflicts: int, sources: int) -> str:
     def n(count: int) -> str:
         return f"{count} source{'s' if count != 1 else ''}"
 
+    def verb(count: int, singular: str, plural: str) -> str:
+        return singular if count == 1 else plural
+
     if verdict == "supported":
-        return f"{n(supports)} support the claim, none conflict"
+        return f"{n(supports)} {verb(supports, 'supports', 'support')} the claim, none conflict"
     if verdict == "refuted":
-        return f"{n(conflicts)} conflict with the claim, none support it"
+        return f"{n(conflicts)} {verb(conflicts, 'conflicts', 'conflict')} with the claim, none support it"
     if verdict == "conflicting":
         return f"sources disagree: {supports} support, {conflicts} conflict"
     return f"none of the {n(sources)} checked supports or contradicts the claim"

@@ -22,10 +22,13 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Literal
 
+import numpy as np
+from numpy.typing import NDArray
+
 from service.analysis import Analysis, Clause, EntityMention, Quantity
 from service.analysis.entities import PLACE_KINDS
 from service.analysis.lexicon import Lexicon, lexicon
-from service.words import SPECIFICITY_MAX, ClaimWords, WordMatcher, specificity
+from service.words import ClaimWords, WordMatcher, specificity
 
 Stance = Literal["supports", "conflicts", "neutral"]
 Relation = Literal["match", "differs", "compatible", "missing"]
@@ -156,6 +159,10 @@ def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "w
     overlap = claim.low <= passage.high and passage.low <= claim.high
     precise = {"exact", "approx"}
     if overlap:
+        if passage.kind in precise and claim.low <= passage.value <= claim.high:
+            return "match"  # the source's figure lies where the claim puts it ("at least eleven" / "elf")
+        if passage.kind in {"min", "max"} and claim.kind in precise and _close(claim.value, passage.value, 0.15):
+            return "match"  # "a 60-kilometre convoy" / "ruim 60 kilometer": the claim rounds the reported bound
         if claim.kind in precise and passage.kind in precise:
             return "match"
         same_bounds = claim.kind == passage.kind and _close(claim.low, passage.low) and _close(claim.high, passage.high)
@@ -165,8 +172,8 @@ def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "w
     return "differs"
 
 
-def _close(a: float, b: float) -> bool:
-    return a == b or abs(a - b) <= 0.005 * max(abs(a), abs(b))
+def _close(a: float, b: float, tolerance: float = 0.005) -> bool:
+    return a == b or abs(a - b) <= tolerance * max(abs(a), abs(b))
 
 
 def concepts_comparable(a: str | None, b: str | None) -> bool:
@@ -213,6 +220,8 @@ def _check_quantities(c: _Comparison) -> None:
             if hit is not None:
                 relation: Relation = "match" if wanted == "match" else "compatible"
                 word = "number matches" if wanted == "match" else "number is consistent"
+                # a figure inside "up to 10,000" confirms it but does not tie two events together
+                exact = qc.kind in {"exact", "approx"} or (qc.kind == hit.kind and qc.kind != "vague")
                 c.add(
                     Finding(
                         "number",
@@ -222,6 +231,7 @@ def _check_quantities(c: _Comparison) -> None:
                         f"{word}: claim {qc.text}, source {hit.text}",
                         _spans([hit]),
                         _spans([qc]),
+                        exact=exact,
                     )
                 )
                 break
@@ -360,6 +370,11 @@ def _check_places(c: _Comparison) -> None:
         if not claimed:
             continue
         names_c = ", ".join(dict.fromkeys(m.text for m in claimed))
+        refers_back = any(role in roles for role, _, _ in c.passage.place_refs)
+        if not stated and refers_back:
+            # "leveren aan het land" after "aan Oekraïne": the place named before is the one meant
+            around = [m for a in c.context for m in a.entities if m.kind in PLACE_KINDS and m.via != "demonym"]
+            stated = [m for m in around if m.role in roles] or [m for m in around if m.role in SPATIAL_ROLES]
         if not stated:
             # the place may be named in the sentence around it ("naar NAVO-lidstaten in Oost-Europa")
             around = [m for a in c.context for m in _places(a, roles)]
@@ -484,7 +499,9 @@ def _role_clashes(c: _Comparison) -> list[Finding]:
             for mp in same
             if mp.role in SPATIAL_ROLES | WHO_ROLES
         }
-        if groups and claim_group not in groups:
+        # who acts or where it starts, against where it goes: "Poland is sending" / "naar Polen".
+        # Acting from one's own country ("fled Ukraine" / "uit Oekraïne") is no clash.
+        if groups and claim_group not in groups and ("to" in groups) != (claim_group == "to"):
             clashes.append(
                 Finding(
                     "role",
@@ -510,51 +527,53 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     """Share of the claim's names and content words found, with and without the sentences around.
 
     Names may be found around the passage at a discount (anaphora: "het land", "hij"); the
-    second result counts the passage alone, for what must rest on it.
+    second result counts the passage alone, for what must rest on it. Words weigh by how much
+    they say (``words.weights``, from their frequency in the claim's language).
     """
-    passage_ids = [m.id for m in c.passage.entities]
-    context_ids = [m.id for a in c.context for m in a.entities]
-    totals = {"with": [0.0, 0.0, 0.0, 0.0], "own": [0.0, 0.0, 0.0, 0.0]}  # covered, total, words covered, words
-    gaps: dict[str, list[str]] = {"with": [], "own": []}
-    for mc in {m.id: m for m in c.claim.entities}.values():
-        here = any(stands_for(other, mc.id, c.lex) for other in passage_ids)
-        near = not here and any(stands_for(other, mc.id, c.lex) for other in context_ids)
-        for key, value in (("with", 1.0 if here else CONTEXT_FACTOR if near else 0.0), ("own", 1.0 if here else 0.0)):
-            totals[key][0] += NAME_WEIGHT * value
-            totals[key][1] += NAME_WEIGHT
-            if not value:
-                gaps[key].append(mc.text)
-    weights = {t.fold: specificity(t.lower, c.claim.language) for t in c.claim.content}
-    if words.words:
-        in_passage = words.best(t.fold for t in c.passage.content)
-        in_context = words.best(t.fold for a in c.context for t in a.content)
-        for word, here_sim, near_sim in zip(words.words, in_passage, in_context, strict=True):
-            weight = weights.get(word, SPECIFICITY_MAX)  # "country" says less than "demands"
-            for key, value in (
-                ("with", max(_word_cover(float(here_sim)), CONTEXT_FACTOR * _word_cover(float(near_sim)))),
-                ("own", _word_cover(float(here_sim))),
-            ):
-                totals[key][0] += weight * value
-                totals[key][1] += weight
-                totals[key][2] += weight * value
-                totals[key][3] += weight
-                if value <= 0.0:
-                    gaps[key].append(word)
+    passage_ids = c.passage.entity_ids
+    context_ids = [i for a in c.context for i in a.entity_ids]
+    names = {m.id: m.text for m in c.claim.entities}
+    here_names = [any(stands_for(other, e, c.lex) for other in passage_ids) for e in names]
+    near_names = [
+        h or any(stands_for(other, e, c.lex) for other in context_ids) for h, e in zip(here_names, names, strict=True)
+    ]
+    name_total = NAME_WEIGHT * len(names)
+    own_names = NAME_WEIGHT * sum(here_names)
+    with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * (sum(near_names) - sum(here_names))
+    own_name_gaps = [text for text, here in zip(names.values(), here_names, strict=True) if not here]
+    with_name_gaps = [text for text, near in zip(names.values(), near_names, strict=True) if not near]
 
-    def build(key: str) -> Coverage:
-        covered, total, words_covered, words_total = totals[key]
+    if words.words:
+        here = _word_cover_array(words.best(c.passage.content_folds))
+        near = _word_cover_array(words.best([w for a in c.context for w in a.content_folds]))
+        with_words = np.maximum(here, CONTEXT_FACTOR * near)
+        weights = words.weights
+        word_total = float(weights.sum())
+        own_covered, with_covered = float(weights @ here), float(weights @ with_words)
+        own_word_gaps = [w for w, v in zip(words.words, here, strict=True) if v <= 0.0]
+        with_word_gaps = [w for w, v in zip(words.words, with_words, strict=True) if v <= 0.0]
+    else:
+        word_total = own_covered = with_covered = 0.0
+        own_word_gaps, with_word_gaps = [], []
+
+    def build(name_covered: float, word_covered: float, name_gaps: list[str], word_gaps: list[str]) -> Coverage:
+        total = name_total + word_total
         return Coverage(
-            covered / total if total else 1.0,
-            words_covered / words_total if words_total else 1.0,
-            tuple(gaps[key]),
-            every_word=not any(w in gaps[key] for w in words.words),
+            (name_covered + word_covered) / total if total else 1.0,
+            word_covered / word_total if word_total else 1.0,
+            tuple(name_gaps + word_gaps),
+            every_word=not word_gaps,
         )
 
-    return build("with"), build("own")
+    return (
+        build(with_names, with_covered, with_name_gaps, with_word_gaps),
+        build(own_names, own_covered, own_name_gaps, own_word_gaps),
+    )
 
 
-def _word_cover(similarity: float) -> float:
-    return min(1.0, max(0.0, (similarity - WORD_FLOOR) / (WORD_FULL - WORD_FLOOR)))
+def _word_cover_array(similarity: NDArray[np.float32]) -> NDArray[np.float32]:
+    covered: NDArray[np.float32] = np.clip((similarity - WORD_FLOOR) / (WORD_FULL - WORD_FLOOR), 0.0, 1.0)
+    return covered
 
 
 def _best_clause(c: _Comparison) -> Clause:
@@ -682,9 +701,7 @@ def compare(
     c = _Comparison(claim, passage, context, lexicon())
     for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
         check(c)
-    claim_words = words or WordMatcher().for_claim(
-        [t.fold for t in claim.content], [t.fold for a in (passage, *context) for t in a.content]
-    )
+    claim_words = words or claim_words_for(claim, [w for a in (passage, *context) for w in a.content_folds])
     # conflicts and the event itself rest on the passage alone: context may not make a caption
     # look like the event
     cover, own = _coverage(c, claim_words)
@@ -786,15 +803,19 @@ def _polarity_conflict(e: _Evidence) -> PassageStance | None:
     its words (not only its names), the sentence as a whole is close, and the
     passage asserts rather than supposes ("in case troops are needed").
     """
+    same_speaker = e.claim_clause.speech is not None and e.speaker_ok
     if not (
         e.polarity_differs
         and e.speaker_ok
         and not e.passage_clause.hedges
+        # "Germany had earlier refused" is not contradicted by what Germany does now
+        and bool(e.claim_clause.past) == bool(e.passage_clause.past)
         and not _unconfirmed(e.c)
         and e.cover.overall >= POLARITY_COVERAGE
         and e.predicate
         and e.own_cover.words >= POLARITY_WORDS
-        and e.similarity >= POLARITY_SIMILARITY
+        # the same speaker saying the opposite ("admits" / "ontkent") lowers the sentences' similarity
+        and e.similarity >= (MIN_SIMILARITY if same_speaker else POLARITY_SIMILARITY)
     ):
         return None
     quote = _quote(e.c.passage, e.passage_clause)
@@ -860,3 +881,10 @@ def acting_parties(analyses: Iterable[Analysis]) -> frozenset[str]:
         for m in a.entities
         if m.role in WHO_ROLES or m.via in {"demonym", "compound"} or (m.role == "origin" and not m.derived)
     )
+
+
+def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMatcher | None = None) -> ClaimWords:
+    """The claim's content words, weighted by how much they say, against a vocabulary."""
+    folds = [t.fold for t in claim.content]
+    weights = [specificity(t.lower, claim.language) for t in claim.content]
+    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)

@@ -20,7 +20,15 @@ from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
 from service.errors import InvalidInputError
 from service.nli import CrossEncoderNLI, NLIScorer, Probabilities, combine
-from service.stance import MIN_SIMILARITY, Finding, PassageStance, Stance, acting_parties, compare
+from service.stance import (
+    MIN_SIMILARITY,
+    Finding,
+    PassageStance,
+    Stance,
+    acting_parties,
+    claim_words_for,
+    compare,
+)
 from service.verdict import Verdict, overall, source_stance
 from service.words import ClaimWords, WordMatcher
 
@@ -124,7 +132,7 @@ class Verifier:
 
     def __init__(self, corpus: Corpus, *, nli: NLIScorer | None = None) -> None:
         self.corpus = corpus
-        self.words = WordMatcher(corpus.embedder, concepts=lexicon().concepts)
+        self.words = WordMatcher(corpus.embedder, concepts={**lexicon().concepts, **lexicon().predicates})
         settings = corpus.settings
         if nli is None and settings.nli_model:
             labels = settings.nli_labels.split(",") if settings.nli_labels else None
@@ -186,7 +194,7 @@ class Verifier:
 
         results = []
         for text, analysis, per_claim in zip(texts, analyses, groups, strict=True):
-            words = self.words.for_claim([t.fold for t in analysis.content], passage_words)
+            words = claim_words_for(analysis, passage_words, self.words)
             nli = self._nli(text, per_claim)
             sources = []
             for group in per_claim:

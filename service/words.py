@@ -63,6 +63,7 @@ class WordMatcher:
     ) -> None:
         self.embedder = embedder
         self.concepts = concepts or {}
+        self._concept_of: dict[str, str | None] = {}
         self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
         self._limit = cache_words
         self._lock = threading.Lock()
@@ -88,12 +89,15 @@ class WordMatcher:
         if todo and self.embedder is not None:
             self.remember(todo, self.embedder.encode(todo))
 
-    def for_claim(self, claim_words: Sequence[str], vocabulary: Iterable[str]) -> ClaimWords:
+    def for_claim(
+        self, claim_words: Sequence[str], vocabulary: Iterable[str], weights: Sequence[float] | None = None
+    ) -> ClaimWords:
         """Similarities of a claim's words to every word it will be compared with, computed once.
 
         One small matrix product per claim instead of one per passage: each passage's
         coverage is then an index lookup.
         """
+        weight_of = dict(zip(claim_words, weights, strict=True)) if weights is not None else {}
         claim_words = list(dict.fromkeys(claim_words))
         vocab = list(dict.fromkeys([*claim_words, *vocabulary]))
         column = {word: j for j, word in enumerate(vocab)}
@@ -108,13 +112,17 @@ class WordMatcher:
                 for j, other in enumerate(vocab):
                     if self.concept(other) == concept:
                         scores[i, j] = max(scores[i, j], CONCEPT_SIMILARITY)
-        return ClaimWords(claim_words, column, scores)
+        word_weights = np.array([weight_of.get(w, 1.0) for w in claim_words], dtype=np.float32)
+        return ClaimWords(claim_words, column, scores, word_weights)
 
     def concept(self, word: str) -> str | None:
         """The lexicon concept a word (or one of its lemmas) belongs to."""
+        if word in self._concept_of:
+            return self._concept_of[word]
         found = self.concepts.get(word)
         if found is None and self.concepts:
             found = next((self.concepts[lemma] for lemma in lemmas(word) if lemma in self.concepts), None)
+        self._concept_of[word] = found
         return found
 
     def _semantic(self, claim_words: Sequence[str], passage_words: Sequence[str]) -> NDArray[np.float32] | None:
@@ -134,19 +142,37 @@ class WordMatcher:
 
 
 class ClaimWords:
-    """A claim's content words with their similarity to a vocabulary (see :meth:`WordMatcher.for_claim`)."""
+    """A claim's content words with their similarity to a vocabulary (see :meth:`WordMatcher.for_claim`).
 
-    def __init__(self, words: list[str], column: dict[str, int], scores: NDArray[np.float32]) -> None:
+    Lives for one claim: the best match per passage is cached, because the
+    sentences around one candidate are candidates or context of others.
+    """
+
+    def __init__(
+        self,
+        words: list[str],
+        column: dict[str, int],
+        scores: NDArray[np.float32],
+        weights: NDArray[np.float32] | None = None,
+    ) -> None:
         self.words = words
+        self.weights = weights if weights is not None else np.ones(len(words), dtype=np.float32)
         self._column = column
         self._scores = scores
+        self._cache: dict[tuple[str, ...], NDArray[np.float32]] = {}
 
     def best(self, passage_words: Iterable[str]) -> NDArray[np.float32]:
         """The best similarity of each claim word to any of ``passage_words`` (0 where none)."""
-        columns = [self._column[w] for w in passage_words if w in self._column]
+        key = tuple(passage_words)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        columns = [self._column[w] for w in key if w in self._column]
         if not columns or not self.words:
-            return np.zeros(len(self.words), dtype=np.float32)
-        best: NDArray[np.float32] = self._scores[:, columns].max(axis=1)
+            best = np.zeros(len(self.words), dtype=np.float32)
+        else:
+            best = self._scores[:, columns].max(axis=1)
+        self._cache[key] = best
         return best
 
 

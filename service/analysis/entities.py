@@ -92,7 +92,12 @@ def _role_before(
 
 
 def extract(
-    text: str, tokens: Sequence[Token], lexicon: Lexicon, clause_of: dict[int, int], clause_starts: Sequence[int]
+    text: str,
+    tokens: Sequence[Token],
+    lexicon: Lexicon,
+    clause_of: dict[int, int],
+    clause_starts: Sequence[int],
+    language: str = "en",
 ) -> list[EntityMention]:
     subs = _subtokens(tokens)
     raw: list[tuple[EntityInfo, int, int, str]] = []  # info, first sub, last sub (excl), via
@@ -138,7 +143,7 @@ def extract(
         start_sub, end_sub = subs[first_index], subs[end_index - 1]
         token_index = start_sub.token
         clause = clause_of.get(token_index, 0)
-        role = _assign_role(tokens, token_index, clause_starts[clause], info, via, lexicon, mentions, clause)
+        role = _assign_role(tokens, token_index, clause_starts[clause], info, via, lexicon, mentions, clause, language)
         mentions.append(
             EntityMention(
                 id=info.id,
@@ -178,6 +183,7 @@ def _assign_role(
     lexicon: Lexicon,
     earlier: list[EntityMention],
     clause: int,
+    language: str = "en",
 ) -> Role:
     if via == "compound":
         return "actor"  # "NAVO-troepen": whose troops
@@ -194,6 +200,8 @@ def _assign_role(
     if role is None:
         if via == "demonym" and _modifies_counted_noun(tokens, token_index, lexicon):
             return "actor"  # "Amerikaanse militairen": whose troops
+        if language == "en" and _after_english_verb(tokens, token_index, clause_start, lexicon):
+            return "other"  # "people have fled Ukraine": the object, not who acts
         first_plain = not any(m.clause == clause and m.role == "actor" for m in earlier)
         return "actor" if first_plain else "other"
     if role in {"origin", "destination", "location"} and info.kind not in PLACE_KINDS:
@@ -211,14 +219,42 @@ def _assign_role(
     return role  # type: ignore[return-value]
 
 
+def _after_english_verb(tokens: Sequence[Token], token_index: int, clause_start: int, lexicon: Lexicon) -> bool:
+    """Is there an auxiliary or a past-tense verb between the clause start and this name?"""
+    for token in tokens[clause_start:token_index]:
+        if token.fold in lexicon.english_verbs:
+            return True
+        if token.text.islower() and len(token.text) > 4 and token.text.endswith("ed"):
+            return True
+    return False
+
+
 def _possessive(tokens: Sequence[Token], token_index: int) -> bool:
     following = tokens[token_index + 1 : token_index + 3]
     return any(t.lower in {"'s", "’s"} for t in following)
 
 
 def _modifies_counted_noun(tokens: Sequence[Token], token_index: int, lexicon: Lexicon) -> bool:
-    following = tokens[token_index + 1 : token_index + 3]
-    return any(t.fold in lexicon.concepts or t.lemma in lexicon.concepts for t in following)
+    from service.analysis.numbers import concept_of
+
+    return any(concept_of(t, lexicon) is not None for t in tokens[token_index + 1 : token_index + 3])
+
+
+def place_anaphora(tokens: Sequence[Token], lexicon: Lexicon, clause_of: dict[int, int]) -> list[tuple[str, int, int]]:
+    """Definite place nouns after a role word: (role, start, end) of "aan het land", "to the capital".
+
+    They refer back to a place named before, which the comparison may take from the context.
+    """
+    found = []
+    for i in range(len(tokens) - 2):
+        role = lexicon.roles.get(tokens[i].fold)
+        if role not in {"origin", "destination", "location"}:
+            continue
+        if tokens[i + 1].fold in {"het", "de", "dat", "die", "dit", "deze", "the", "that", "this"} and (
+            tokens[i + 2].fold in lexicon.place_anaphora
+        ):
+            found.append((role, tokens[i].start, tokens[i + 2].end))
+    return found
 
 
 def _passive_agents(mentions: list[EntityMention], tokens: Sequence[Token], lexicon: Lexicon) -> list[EntityMention]:

@@ -60,8 +60,10 @@ class Lexicon:
     gazetteer: Gazetteer
     parents: dict[str, frozenset[str]]  # entity id -> every id that contains it
     affiliation: dict[str, str]
-    concepts: dict[str, str]  # folded word -> concept
+    concepts: dict[str, str]  # folded word -> what a number counts
+    predicates: dict[str, str]  # folded word -> predicate concept (never counted)
     concept_phrases: dict[tuple[str, ...], str]
+    compound_heads: tuple[tuple[str, str], ...]  # (word, concept) for words of five letters or more, longest first
     vague: dict[str, dict[str, tuple[float, float]]]  # language -> phrase -> range
     approximators: dict[str, str]  # folded phrase -> approx | min | max
     time_units: dict[str, tuple[str, float]]  # folded word -> (unit, days)
@@ -71,6 +73,7 @@ class Lexicon:
     hedges: tuple[tuple[str, ...], ...]  # folded word sequences
     speech_positive: frozenset[str]
     speech_negative: frozenset[str]
+    speech_phrases: tuple[tuple[str, ...], ...]  # multi-word speech verbs ("rule out", "uit sluiten")
     contrast: tuple[tuple[str, ...], ...]
     clause_breaks: tuple[tuple[str, ...], ...]
     months: dict[str, int]
@@ -80,6 +83,9 @@ class Lexicon:
     determiners: frozenset[str]
     weekdays: frozenset[str]
     complementizers: frozenset[str]
+    past_markers: tuple[tuple[str, ...], ...]
+    place_anaphora: frozenset[str]
+    english_verbs: frozenset[str]
     lowercase_names: frozenset[tuple[str, ...]]  # names written in lower case ("oostflank"): no capital needed
     stopwords: frozenset[str]
 
@@ -215,6 +221,12 @@ def lexicon() -> Lexicon:
 
     concepts: dict[str, str] = {}
     concept_phrases: dict[tuple[str, ...], str] = {}
+    predicates = {
+        fold(word): concept
+        for concept, words in raw["predicate_concepts"].items()
+        if not concept.startswith("_")
+        for word in words
+    }
     for concept, words in raw["concepts"].items():
         if concept.startswith("_"):
             continue
@@ -253,7 +265,11 @@ def lexicon() -> Lexicon:
         parents=closed,
         affiliation=affiliation,
         concepts=concepts,
+        predicates=predicates,
         concept_phrases=concept_phrases,
+        compound_heads=tuple(
+            sorted(((w, c) for w, c in concepts.items() if len(w) >= 5), key=lambda item: -len(item[0]))
+        ),
         vague=vague,
         approximators=approximators,
         time_units=time_units,
@@ -261,8 +277,11 @@ def lexicon() -> Lexicon:
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
         negative_predicates=phrases("negative_predicates"),
         hedges=phrases("hedges"),
-        speech_positive=frozenset(fold(w) for w in raw["speech_verbs"]["positive"]),
-        speech_negative=frozenset(fold(w) for w in raw["speech_verbs"]["negative"]),
+        speech_positive=frozenset(fold(w) for w in raw["speech_verbs"]["positive"] if " " not in w),
+        speech_negative=frozenset(fold(w) for w in raw["speech_verbs"]["negative"] if " " not in w),
+        speech_phrases=tuple(
+            _words(w) for kind in ("positive", "negative") for w in raw["speech_verbs"][kind] if " " in w
+        ),
         contrast=phrases("contrast"),
         clause_breaks=phrases("clause_breaks"),
         months=_months(),
@@ -272,6 +291,9 @@ def lexicon() -> Lexicon:
         determiners=frozenset(fold(w) for w in raw["determiners"]["words"]),
         weekdays=_weekdays(),
         complementizers=frozenset(fold(w) for w in raw["complementizers"]["words"]),
+        past_markers=tuple(sorted({_words(w) for w in raw["time_markers"]["past"]}, key=len, reverse=True)),
+        place_anaphora=frozenset(fold(w) for w in raw["place_anaphora"]["words"]),
+        english_verbs=frozenset(fold(w) for w in raw["english_verbs"]["words"]),
         lowercase_names=frozenset(lowercase),
         stopwords=_stopwords(),
     )
@@ -310,8 +332,9 @@ def _months() -> dict[str, int]:
 
 
 # Zipf frequency (wordfreq) from which a listed stopword counts as a function word: the
-# stopwords-iso English list also holds content words such as "sent" (5.2) or "help" (5.8).
-FUNCTION_ZIPF = 6.0
+# stopwords-iso English list also holds content words such as "sent" (5.2) or "help" (5.75);
+# particles such as "off" (5.9) stay function words.
+FUNCTION_ZIPF = 5.8
 
 
 def _stopwords() -> frozenset[str]:

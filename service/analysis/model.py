@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 Role = Literal["actor", "origin", "destination", "location", "agent", "other"]
@@ -86,6 +87,7 @@ class Clause:
     hedges: tuple[str, ...]
     speaker: str | None  # entity id of who is reported as saying it
     speech: str | None  # the speech verb as written
+    past: tuple[str, ...] = ()  # "eerder", "previously": about a former state
 
 
 @dataclass(frozen=True)
@@ -99,6 +101,21 @@ class Analysis:
     entities: tuple[EntityMention, ...]
     clauses: tuple[Clause, ...]
     content: tuple[Token, ...] = field(default=())  # words that carry meaning: no stopwords, numbers or names
+    place_refs: tuple[tuple[str, int, int], ...] = ()  # "aan het land": (role, start, end) of a place named before
+
+    # Views the comparison reads for every claim; computed once per (cached) analysis.
+    # cached_property writes to the instance dict, which a frozen dataclass allows.
+
+    @cached_property
+    def entity_ids(self) -> tuple[str, ...]:
+        return tuple(m.id for m in self.entities)
+
+    @cached_property
+    def content_folds(self) -> tuple[str, ...]:
+        """Content words, and unknown names as words: a claim's opening "Turkey" that the
+        lexicon misses is a word there and a name here."""
+        names = tuple(m.id.partition(":")[2] for m in self.entities if m.kind == "name")
+        return tuple(t.fold for t in self.content) + names
 
     def clause_of(self, start: int) -> int:
         for i, clause in enumerate(self.clauses):

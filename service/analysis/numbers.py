@@ -181,24 +181,41 @@ def _phrase_before(
 
 
 def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple[str | None, str | None]:
-    """What the number at ``index`` counts: the concept of the first noun after it."""
+    """What the number at ``index`` counts: the first word with a concept in the next four.
+
+    English puts the head last ("300 air defence missiles"), Dutch compounds it
+    ("200 luchtafweerraketten" ends in "raketten"); punctuation or another
+    number ends the search.
+    """
+    first_word: str | None = None
     for j in range(index, min(index + 4, len(tokens))):
         token = tokens[j]
+        if not token.text[:1].isalpha():
+            break
         if j + 1 < len(tokens):
             pair = (token.fold, tokens[j + 1].fold)
             if pair in lexicon.concept_phrases:
                 return lexicon.concept_phrases[pair], f"{token.text} {tokens[j + 1].text}"
-        concept = lexicon.concepts.get(token.fold) or lexicon.concepts.get(token.lemma)
-        if concept is None and " " in token.fold:  # "NAVO-troepen": the head is the last part
-            concept = lexicon.concepts.get(token.fold.rsplit(" ", 1)[-1])
+        concept = concept_of(token, lexicon)
         if concept is not None:
             return concept, token.text
-        if token.fold in _SKIP_BEFORE_NOUN or token.fold in lexicon.demonym_words:
-            continue
-        if token.text[:1].isupper() and token.text[:1].isalpha():  # "Amerikaanse militairen", "US soldiers"
-            continue
-        return None, token.text if token.text.isalpha() else None
-    return None, None
+        if first_word is None and not token.text[:1].isupper() and token.fold not in _SKIP_BEFORE_NOUN:
+            first_word = token.text
+    return None, first_word
+
+
+def concept_of(token: Token, lexicon: Lexicon) -> str | None:
+    """The concept of a word, its lemma, the last part of "NAVO-troepen", or the head of a
+    Dutch compound ("luchtafweerraketten" -> "raketten")."""
+    concept = lexicon.concepts.get(token.fold) or lexicon.concepts.get(token.lemma)
+    if concept is None and " " in token.fold:
+        concept = lexicon.concepts.get(token.fold.rsplit(" ", 1)[-1])
+    if concept is None and len(token.fold) > 8:
+        concept = next(
+            (c for word, c in lexicon.compound_heads if token.fold.endswith(word) and len(token.fold) > len(word) + 2),
+            None,
+        )
+    return concept
 
 
 def _time_unit(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple[str, float] | None:

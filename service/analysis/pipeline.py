@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from service.analysis import entities, numbers
+from service.analysis.compounds import split_compound
 from service.analysis.lexicon import Lexicon, fold, lexicon
 from service.analysis.model import Analysis, Clause, EntityMention, Token
 
@@ -109,8 +110,11 @@ def _speech(
 ) -> tuple[str | None, str | None]:
     """The speech verb of a clause and who is reported as speaking."""
     verbs = lex.speech_positive | lex.speech_negative
+    words = {t.fold for t in clause_tokens} | {t.lemma for t in clause_tokens}
+    phrases = [phrase for phrase in lex.speech_phrases if all(w in words for w in phrase)]
     for index, token in enumerate(clause_tokens):
-        if token.lemma not in verbs and token.fold not in verbs:
+        in_phrase = any(token.lemma == phrase[0] or token.fold == phrase[0] for phrase in phrases)
+        if token.lemma not in verbs and token.fold not in verbs and not in_phrase:
             continue
         candidates = [m for m in mentions if m.kind in SPEAKER_KINDS and m.role in {"actor", "other"}]
         # the speaker is the verb's subject: before it ("Rusland ontkent"), or right after it in a
@@ -147,6 +151,11 @@ def _clauses(
         cues = [t.text for t in part if t.fold in lex.negation or t.lower in lex.negation]
         cues += _count_predicates(part, lex)
         speaker, speech = _speech(part, [m for m in mentions if m.clause == index], lex)
+        past = [
+            " ".join(t.text for t in part[i : i + n])
+            for i in range(len(part))
+            if (n := _phrase_at(part, i, lex.past_markers))
+        ]
         clauses.append(
             Clause(
                 start=part[0].start,
@@ -156,12 +165,13 @@ def _clauses(
                 hedges=tuple(_hedges(part, lex)),
                 speaker=speaker,
                 speech=speech,
+                past=tuple(past),
             )
         )
     return clauses
 
 
-def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexicon) -> tuple[Token, ...]:
+def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexicon, language: str) -> tuple[Token, ...]:
     """Words that carry the claim's meaning: not function words, numbers, names or negation cues."""
     spans = sorted(covered)
 
@@ -179,9 +189,15 @@ def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexic
             offset += len(part) + 1
         return out
 
-    # speech verbs and negative predicates are read as who-said-what and polarity, not as content
-    cues = lex.speech_positive | lex.speech_negative | {p[0] for p in lex.negative_predicates if len(p) == 1}
-    return tuple(
+    # speech verbs, negative predicates and hedges are read as who-said-what, polarity and
+    # modality, not as content
+    cues = (
+        lex.speech_positive
+        | lex.speech_negative
+        | {p[0] for p in lex.negative_predicates if len(p) == 1}
+        | {h[0] for h in lex.hedges if len(h) == 1}
+    )
+    words = [
         piece
         for t in tokens
         if t.text[:1].isalpha()
@@ -191,7 +207,16 @@ def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexic
         and piece.lemma not in lex.stopwords
         and piece.fold not in lex.negation
         and piece.lemma not in cues
-    )
+        and piece.fold not in cues
+    ]
+    # the parts of a Dutch compound are words too: "burgerdoelen" says "civilian targets"
+    parts = [
+        Token(part, w.start, w.end, part, part, part)
+        for w in words
+        for part in split_compound(w.fold, language)
+        if part not in lex.stopwords
+    ]
+    return tuple(words + parts)
 
 
 def analysis_language(text: str, hint: str | None = None) -> str:
@@ -213,7 +238,7 @@ def analyze(text: str, language: str | None = None) -> Analysis:
     bounds = _clause_bounds(tokens, lex)
     clause_of = {i: c for c, (first, last) in enumerate(bounds) for i in range(first, last)}
     clause_starts = [first for first, _ in bounds]
-    mentions = entities.extract(text, tokens, lex, clause_of, clause_starts)
+    mentions = entities.extract(text, tokens, lex, clause_of, clause_starts, lang)
     quantities, years, durations = numbers.extract(text, tokens, lang, lex, clause_of)
     clauses = _clauses(text, tokens, bounds, mentions, lex)
     covered = [(m.start, m.end) for m in mentions]
@@ -228,5 +253,6 @@ def analyze(text: str, language: str | None = None) -> Analysis:
         durations=tuple(durations),
         entities=tuple(mentions),
         clauses=tuple(clauses),
-        content=_content(tokens, covered, lex),
+        content=_content(tokens, covered, lex, lang),
+        place_refs=tuple(entities.place_anaphora(tokens, lex, clause_of)),
     )

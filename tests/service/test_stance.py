@@ -165,3 +165,26 @@ def test_spans_point_at_the_differing_value() -> None:
     number = next(f for f in result.findings if f.slot == "number")
     ((start, end),) = number.source_spans
     assert passage[start:end] == "1,000"
+
+
+def test_a_former_refusal_is_not_contradicted_by_a_present_delivery() -> None:
+    result = judge("Germany had earlier refused to supply weapons to Ukraine.", "Germany supplies weapons to Ukraine.")
+    assert result.stance != "conflicts"
+
+
+def test_the_same_speaker_saying_the_opposite_conflicts_even_at_low_similarity() -> None:
+    result = judge(
+        "Johnson said British troops would be sent into Ukraine.",
+        "Johnson ruled out sending British troops into Ukraine.",
+        similarity=0.3,
+    )
+    assert result.stance == "conflicts"
+
+
+def test_at_least_is_confirmed_by_the_exact_figure() -> None:
+    assert judge("At least eleven civilians were killed.", "Eleven civilians were killed.").stance == "supports"
+
+
+def test_a_loose_bound_does_not_tie_events_together() -> None:
+    result = judge("Up to 10,000 troops could be sent to Norway.", "3,000 troops will be sent to Estonia.")
+    assert result.stance == "neutral"

@@ -108,3 +108,26 @@ def test_unknown_proper_names_are_kept_for_coverage() -> None:
 def test_months_and_sentence_openers_are_not_names() -> None:
     found = ids("Gisteren vertrokken de troepen in februari.", "nl") + ids("The summit opened in February.", "en")
     assert found == []
+
+
+def test_cldr_renamed_countries_keep_their_common_names() -> None:
+    assert "country:TR" in ids("Turkey closed the Bosphorus to warships.", "en")
+    assert "country:TR" in ids("Turkije sloot de Bosporus.", "nl")
+
+
+def test_an_object_after_an_english_verb_is_not_the_actor() -> None:
+    assert roles("More than 500,000 people have fled Ukraine.", "en") == {"country:UA": "other"}
+
+
+def test_a_name_that_starts_with_a_common_noun() -> None:
+    analysis = analyze("Het Amerikaanse ministerie van Buitenlandse Zaken adviseert te vertrekken.", "nl")
+    assert "org:state-department" in [m.id for m in analysis.entities]
+
+
+def test_possessives_are_not_destinations() -> None:
+    assert roles("The US and NATO agreed to Russia's demands.", "en")["country:RU"] == "other"
+
+
+def test_definite_place_nouns_refer_back() -> None:
+    refs = analyze("Eerder weigerde Berlijn wapens te leveren aan het land.", "nl").place_refs
+    assert [role for role, _, _ in refs] == ["location"]

@@ -108,3 +108,26 @@ def test_a_value_set_aside_is_marked() -> None:
 def test_articles_and_pronouns_are_not_numbers() -> None:
     assert quantities("Een soldaat zei dat een van de twee schepen vertrok.", "nl") == [(2, "exact", "ships")]
     assert quantities("One of the soldiers said so.", "en") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "concept"),
+    [
+        ("Nederland levert 300 air defence missiles.", "en", "weapons"),  # the head comes last in English
+        ("Het kabinet levert 200 luchtafweerraketten.", "nl", "weapons"),  # a Dutch compound's head
+        ("Een konvooi van 60 kilometer.", "nl", "distance"),
+        ("De VS sturen 2.000 militairen naar Polen.", "nl", "troops"),
+    ],
+)
+def test_what_a_number_counts(text: str, language: str, concept: str) -> None:
+    assert analyze(text, language).quantities[0].concept == concept
+
+
+def test_a_verb_after_a_number_is_not_what_it_counts() -> None:
+    (quantity,) = analyze("Rusland heeft een konvooi van 60 kilometer naar Kiev gestuurd.", "nl").quantities
+    assert quantity.concept == "distance"
+
+
+@pytest.mark.parametrize(("text", "kind"), [("zeker elf burgers", "min"), ("ruim 500.000 mensen", "min")])
+def test_at_least_is_a_lower_bound(text: str, kind: str) -> None:
+    assert analyze(text, "nl").quantities[0].kind == kind

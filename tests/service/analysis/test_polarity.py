@@ -67,3 +67,14 @@ def test_speaker_of_a_statement() -> None:
 def test_language_is_detected_for_claims() -> None:
     assert analyze("Duizend militairen gaan naar Roemenië").language == "nl"
     assert analyze("1,000 troops moved to Romania").language == "en"
+
+
+def test_former_states_are_marked() -> None:
+    assert analyze("Eerder weigerde Berlijn wapens te leveren.", "nl").clauses[0].past == ("Eerder",)
+    assert analyze("Germany had previously refused to send weapons.", "en").clauses[0].past == ("previously",)
+    assert analyze("Germany sends weapons.", "en").clauses[0].past == ()
+
+
+def test_ruling_out_is_a_statement_by_its_subject() -> None:
+    clause = analyze("Prime Minister Boris Johnson ruled out sending British troops into Ukraine.", "en").clauses[0]
+    assert (clause.speaker, clause.negated) == ("person:johnson", True)
