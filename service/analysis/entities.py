@@ -130,6 +130,7 @@ def extract(
                     end < len(subs)
                     and _proper_noun(subs[end], tokens, lexicon)
                     and subs[end].token == subs[end - 1].token + 1
+                    and _lookup(subs, end, lexicon) is None  # "Minister Boris Johnson": the known name stays
                 ):
                     end += 1
                 name = " ".join(s.text for s in subs[i:end])
