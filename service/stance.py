@@ -1,18 +1,22 @@
 """Stance of one passage towards a claim, with the reasons.
 
 Both texts are analysed the same way (``service.analysis``); this module
-compares the two analyses slot by slot and decides:
+compares the two analyses slot by slot and decides, in this order:
 
-* **conflicts** when the passage is evidently about the same event (at least
-  one slot such as the number, the destination, the actor or the year agrees)
-  and exactly one checked slot disagrees: "4,000 troops to Romania" against
-  "1.000 militairen ... gaan naar Roemenië". Two disagreeing slots mean another
-  event, and another actor always does: that is neutral, not a conflict;
-* **conflicts** also when the passage says the same thing with the opposite
-  polarity ("accepted the demands" / "niet met deze eisen te zullen instemmen");
-* **supports** when every slot the claim fixes is confirmed, nothing
-  disagrees, the polarity agrees and the claim's words and names are covered;
+* **neutral** when another actor acts in the passage: another event;
+* **conflicts** when exactly one checked value (number, year, duration,
+  destination, origin) disagrees about what is evidently the same event: an
+  *anchor* ties them (another value matching exactly, the same actor with
+  most of the claim covered, the claim's names, or everything else the claim
+  says): "4,000 troops to Romania" against "1.000 militairen ... gaan naar
+  Roemenië". Two disagreeing values mean another event: neutral;
+* **conflicts** when the passage says what the claim says with the opposite
+  polarity, asserting it ("niet met deze eisen te zullen instemmen");
+* **supports** when every value the claim fixes is confirmed, nothing
+  disagrees, the polarity agrees and the claim's words and names are found;
 * **neutral** otherwise. High similarity alone never supports.
+
+``docs/verdicts.md`` states the same rules for readers.
 """
 
 from __future__ import annotations
@@ -81,7 +85,9 @@ class Finding:
     reason: str
     source_spans: tuple[tuple[int, int], ...] = ()  # offsets in the passage, for highlighting
     claim_spans: tuple[tuple[int, int], ...] = ()
-    exact: bool = True  # False when a place matched only by lying inside the claimed region
+    # False for a match that confirms but cannot tie two events together: a country inside the
+    # claimed region, a figure inside "up to 10,000"
+    exact: bool = True
 
 
 @dataclass(frozen=True)
@@ -90,8 +96,6 @@ class PassageStance:
     score: float
     reasons: tuple[str, ...]
     findings: tuple[Finding, ...] = field(default=())
-    support_strength: float = 0.0
-    conflict_strength: float = 0.0
     coverage: float = 0.0  # share of the claim's names and words the passage (and its context) covers
 
 
@@ -136,23 +140,19 @@ def same_party(a: str, b: str, lex: Lexicon) -> bool:
 
 
 @lru_cache(maxsize=100_000)
-def _stands_for(stated: str, claimed: str) -> bool:
-    lex = lexicon()
-    if stated == claimed or related_places(claimed, stated, lex) in {"same", "narrower"}:
-        return True
-    if claimed.startswith("person:"):
-        return False
-    return same_party(stated, claimed, lex)
-
-
-def stands_for(stated: str, claimed: str, lex: Lexicon) -> bool:
+def stands_for(stated: str, claimed: str) -> bool:
     """Can the passage's ``stated`` entity confirm a mention of ``claimed``?
 
     Biden stands for the US and the US for the Pentagon when it comes to who
     acted, and a city lies in its country; but a named person is only
     confirmed by that person: NATO does not confirm "Stoltenberg".
     """
-    return _stands_for(stated, claimed)
+    lex = lexicon()
+    if stated == claimed or related_places(claimed, stated, lex) in {"same", "narrower"}:
+        return True
+    if claimed.startswith("person:"):
+        return False
+    return same_party(stated, claimed, lex)
 
 
 def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "weak", "differs", "vague"]:
@@ -182,10 +182,6 @@ def concepts_comparable(a: str | None, b: str | None) -> bool:
     return a == b
 
 
-def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if value == int(value) else f"{value:,.2f}"
-
-
 # -- the comparison ---------------------------------------------------------------------------
 
 
@@ -201,9 +197,8 @@ class _Comparison:
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)
 
-    def of(self, relation: Relation, slots: Iterable[str] | None = None) -> list[Finding]:
-        wanted = set(slots) if slots is not None else None
-        return [f for f in self.findings if f.relation == relation and (wanted is None or f.slot in wanted)]
+    def of(self, relation: Relation) -> list[Finding]:
+        return [f for f in self.findings if f.relation == relation]
 
 
 def _check_quantities(c: _Comparison) -> None:
@@ -477,7 +472,7 @@ def _actor_unconfirmed(c: _Comparison) -> Finding | None:
     if not claimed:
         return None
     stated = [m.id for m in c.passage.entities] + [m.id for a in c.context for m in a.entities]
-    if any(stands_for(sid, mc.id, c.lex) for mc in claimed for sid in stated):
+    if any(stands_for(sid, mc.id) for mc in claimed for sid in stated):
         return None
     names = ", ".join(dict.fromkeys(m.text for m in claimed))
     return Finding("actor", "missing", names, None, f"source does not say {names} did it")
@@ -533,9 +528,9 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     passage_ids = c.passage.entity_ids
     context_ids = [i for a in c.context for i in a.entity_ids]
     names = {m.id: m.text for m in c.claim.entities}
-    here_names = [any(stands_for(other, e, c.lex) for other in passage_ids) for e in names]
+    here_names = [any(stands_for(other, e) for other in passage_ids) for e in names]
     near_names = [
-        h or any(stands_for(other, e, c.lex) for other in context_ids) for h, e in zip(here_names, names, strict=True)
+        h or any(stands_for(other, e) for other in context_ids) for h, e in zip(here_names, names, strict=True)
     ]
     name_total = NAME_WEIGHT * len(names)
     own_names = NAME_WEIGHT * sum(here_names)
@@ -670,8 +665,6 @@ class _Evidence:
             round(min(score, 0.97), 3),
             tuple(dict.fromkeys(reasons)) or ("nothing decisive",),
             tuple(self.c.findings),
-            support_strength=strength if stance == "supports" else 0.0,
-            conflict_strength=strength if stance == "conflicts" else 0.0,
             coverage=round(self.cover.overall, 3),
         )
 
