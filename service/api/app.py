@@ -100,6 +100,11 @@ def create_app(settings: Settings | None = None, corpus: Corpus | None = None) -
 
 def app_from_env() -> FastAPI:
     """The uvicorn factory each worker process calls: settings from ``CROSSCHECK_*``."""
+    # tqdm (through sentence-transformers) would otherwise create a multiprocessing lock, a named
+    # semaphore that outlives a worker stopped by its supervisor and is reported as leaked.
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
     return create_app(Settings())
 
 

@@ -23,6 +23,10 @@ log = logging.getLogger("crosscheck.api")
 # Checked once at start-up so the first user does not pay for loading the
 # model and the analysers; its result is thrown away.
 WARM_UP_CLAIM = "1,000 troops moved to Romania in 2022"
+# A request that arrives while its worker is still loading waits this long before it is answered 503.
+# With several workers, a new or restarted one shares the listening socket and takes requests at once;
+# waiting briefly turns what would be an error into a slow answer. /readyz never waits.
+READY_WAIT_SECONDS = 30.0
 
 
 class ServiceState:
@@ -38,6 +42,7 @@ class ServiceState:
         self.verifier: Verifier | None = None
         self.error: str | None = None
         self.finished = threading.Event()  # loaded, or failed for good
+        self.ready_wait = READY_WAIT_SECONDS
 
     def load(self) -> None:
         started = time.perf_counter()
@@ -65,6 +70,8 @@ class ServiceState:
             self.finished.set()
 
     def require_verifier(self) -> Verifier:
+        if self.verifier is None:
+            self.finished.wait(self.ready_wait)
         if self.verifier is None:
             raise ServiceNotReady(
                 f"the index cannot be used: {self.error}" if self.error else "the index is still loading; retry shortly"

@@ -180,6 +180,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = HTTP_CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+    if isinstance(exc.__cause__, UnicodeDecodeError):  # FastAPI's "error parsing the body"
+        message = f"the body is not UTF-8 text: {exc.__cause__.reason} at byte {exc.__cause__.start}"
     return error_response(
         exc.status_code,
         code,
@@ -219,6 +221,7 @@ def install(app: FastAPI) -> None:
 def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer."""
     descriptions = {
+        400: "The body could not be read (it is not UTF-8)",
         401: "Missing or wrong API key",
         403: "Write routes are disabled: the server has no CROSSCHECK_API_KEY",
         404: "A source named in the request is not in the index",

@@ -85,7 +85,7 @@ def _example(payload: Any) -> dict[str, Any]:
     tags=["verify"],
     summary="Check a claim against every source",
     response_description="The verdict, and per source its stance with the passages and reasons behind it",
-    responses=documented(404, 413, 422, 500, 503),
+    responses=documented(400, 404, 413, 422, 500, 503),
 )
 def verify(body: Annotated[VerifyRequest, Depends(verify_request)], verifier: VerifierDep) -> VerificationResult:
     """For each source, the passages that support or conflict with the claim and why, and an overall verdict
@@ -98,7 +98,7 @@ def verify(body: Annotated[VerifyRequest, Depends(verify_request)], verifier: Ve
     "/v1/search",
     tags=["verify"],
     summary="Find the passages closest to a text, per source",
-    responses={200: _example(SEARCH_EXAMPLE), **documented(413, 422, 500, 503)},
+    responses={200: _example(SEARCH_EXAMPLE), **documented(400, 413, 422, 500, 503)},
 )
 def search(body: Annotated[SearchRequest, Depends(search_request)], corpus: CorpusDep) -> SearchResponse:
     """The best passages of each source by cosine similarity, across languages; no stance, no verdict."""
@@ -126,7 +126,7 @@ def sources(corpus: CorpusDep) -> list[SourceInfo]:
     responses={
         200: {"model": SourceInfo, "description": "Replaced the source with this id, or it was unchanged"},
         201: _example(SOURCE_EXAMPLE) | {"description": "Added a new source"},
-        **documented(401, 403, 413, 422, 500, 503),
+        **documented(400, 401, 403, 413, 422, 500, 503),
     },
 )
 def put_document(body: DocumentRequest, corpus: CorpusDep, response: Response) -> SourceInfo:

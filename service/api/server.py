@@ -24,6 +24,10 @@ from service.errors import ConfigurationError
 from service.settings import Settings, settings_with
 
 SHUTDOWN_GRACE_SECONDS = 20
+# How long a worker may not answer the supervisor's ping before it is killed and replaced. Importing
+# the model's libraries can starve the worker's ping thread of the GIL for seconds on a busy machine;
+# uvicorn's default (5 s) killed workers that were only loading.
+WORKER_HEALTHCHECK_SECONDS = 60
 APP_FACTORY = "service.api.app:app_from_env"
 # Fields of a log record that are not extra context.
 _RECORD_FIELDS = set(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {"message", "color_message", "asctime"}
@@ -110,6 +114,7 @@ def run(settings: Settings) -> None:
         access_log=False,
         server_header=False,
         timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
     if settings.workers == 1:
         config.load_app()  # an app that cannot be built fails here, before the URL is announced
