@@ -1,0 +1,133 @@
+"""``crosscheck serve`` as a real process on loopback: announcing, logging, limits on the wire, workers, shutdown."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import socket
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from tests.service.api.conftest import AUTH
+from tests.service.conftest import LiveServer, start_server
+
+DOC = {"source_id": "live-doc", "text": "Vierduizend mariniers gaan naar Litouwen. Dat meldt het ministerie."}
+
+
+def test_serve_announces_its_url_and_answers(live_server: LiveServer) -> None:
+    assert live_server.stdout[0].startswith(f"crosscheck is serving on {live_server.url}")
+    assert httpx.get(f"{live_server.url}/healthz").json() == {"status": "ok"}
+    ready = httpx.get(f"{live_server.url}/readyz").json()
+    assert ready["status"] == "ready" and ready["sources"] == 5 and ready["model"] == "use-multilingual-v3"
+    assert "crosscheck" in httpx.get(f"{live_server.url}/").text
+    logs = [json.loads(line) for line in live_server.log_lines()]
+    assert any("building one from the bundled seeds" in entry["message"] for entry in logs)  # first start
+
+
+def test_access_log_is_one_json_line_per_request(live_server: LiveServer) -> None:
+    httpx.post(
+        f"{live_server.url}/v1/verify",
+        json={"claim": "Spain sent a frigate to the Black Sea"},
+        headers={"X-Request-ID": "log-check-1", "Origin": "chrome-extension://abcdefghijklmnop"},
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        entries = [json.loads(line) for line in live_server.log_lines()]  # every line is JSON
+        mine = [e for e in entries if e.get("request_id") == "log-check-1" and e["logger"] == "crosscheck.access"]
+        if mine:
+            break
+        time.sleep(0.2)
+    (entry,) = mine
+    assert entry["method"] == "POST" and entry["path"] == "/v1/verify" and entry["status"] == 200
+    assert entry["duration_ms"] > 0 and entry["bytes"] > 0 and entry["client"].startswith("127.0.0.1:")
+    assert entry["origin"] == "chrome-extension://abcdefghijklmnop"
+    assert "Spain" not in json.dumps(entry)  # claims are not logged
+
+
+def _connect(url: str) -> socket.socket:
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 80), timeout=10)
+    return sock
+
+
+def _read_response(sock: socket.socket) -> bytes:
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data or len(data) < data.find(b"\r\n\r\n") + 40:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    except (ConnectionResetError, TimeoutError):
+        pass
+    return data
+
+
+def test_a_declared_oversize_body_is_refused_before_any_of_it_is_sent(live_server: LiveServer) -> None:
+    sock = _connect(live_server.url)
+    sock.sendall(
+        b"POST /v1/verify HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Content-Length: 10000000000\r\n\r\n"
+    )
+    response = _read_response(sock)  # nothing of the 10 GB was sent
+    sock.close()
+    assert response.startswith(b"HTTP/1.1 413 "), response[:200]
+    assert b'"payload_too_large"' in response
+
+
+def test_a_streamed_oversize_body_is_refused_while_it_streams(live_server: LiveServer) -> None:
+    sock = _connect(live_server.url)
+    sock.sendall(
+        b"POST /v1/verify HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+    )
+    chunk = b"x" * 65536
+    sent = 0
+    try:
+        for _ in range(40):  # 2.5 MiB against the default 2 MiB limit, and never the final chunk
+            sock.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the server stopped reading: that is the point
+    response = _read_response(sock)
+    sock.close()
+    assert response.startswith(b"HTTP/1.1 413 "), response[:200]
+    assert sent <= 40 * 65536
+
+
+def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
+    live_server: LiveServer, tmp_path: Path
+) -> None:
+    """Two worker processes over one index: a write through one is read by both; after SIGTERM and a new
+    start on the same directory it is still there."""
+    index_dir = tmp_path / "index"
+    shutil.copytree(live_server.index_dir, index_dir, ignore=shutil.ignore_patterns(".lock"))
+    server = start_server(index_dir, tmp_path / "two-workers.log", "--workers", "2")
+    try:
+        assert httpx.post(f"{server.url}/v1/documents", json=DOC, headers=AUTH).status_code == 201
+        pids = set()
+        with httpx.Client(base_url=server.url) as client:
+            for _ in range(40):  # new connections, spread over both workers by the kernel
+                response = client.get("/v1/sources", headers={"Connection": "close"})
+                assert "live-doc" in [s["source_id"] for s in response.json()]
+        entries = [json.loads(line) for line in server.log_lines()]
+        pids = {e["pid"] for e in entries if e["logger"] == "crosscheck.access" and e["path"] == "/v1/sources"}
+        assert len(pids) == 2, "both workers answered"
+    finally:
+        code = server.stop(signal.SIGTERM)
+    assert code == 0
+    messages = [json.loads(line)["message"] for line in server.log_lines()]
+    assert any("Application shutdown complete" in m for m in messages)
+
+    again = start_server(index_dir, tmp_path / "restart.log")
+    try:
+        ids = [s["source_id"] for s in httpx.get(f"{again.url}/v1/sources").json()]
+        assert "live-doc" in ids
+        hits = httpx.post(f"{again.url}/v1/search", json={"query": "mariniers Litouwen", "top_k": 1}).json()
+        assert hits["sources"][0]["source_id"] == "live-doc"
+    finally:
+        assert again.stop(signal.SIGINT) == 0
