@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -131,3 +134,27 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
         assert hits["sources"][0]["source_id"] == "live-doc"
     finally:
         assert again.stop(signal.SIGINT) == 0
+
+
+def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_")} | env
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "serve", "--port", "0", *args],
+        cwd=tmp_path,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_serve_refuses_bad_settings_in_one_line(tmp_path: Path) -> None:
+    short = _serve(tmp_path, CROSSCHECK_API_KEY="short")
+    assert short.returncode == 1
+    assert short.stderr.strip().splitlines()[-1].startswith("Error: invalid settings: CROSSCHECK_API_KEY:")
+    assert "Traceback" not in short.stderr
+    origins = _serve(tmp_path, CROSSCHECK_CORS_ORIGINS="https://ok.example,https://bad.example/path")
+    assert origins.returncode == 1 and "CROSSCHECK_CORS_ORIGINS" in origins.stderr and "not an origin" in origins.stderr
+    nothing = _serve(tmp_path, "--index-dir", str(tmp_path / "none"), CROSSCHECK_SEEDS_DIR=str(tmp_path / "absent"))
+    assert nothing.returncode == 1 and "no seed corpus" in nothing.stderr
