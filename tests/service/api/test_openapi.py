@@ -127,7 +127,7 @@ def test_api_conforms_to_its_schema(fuzzed_server: str, tmp_path: Path) -> None:
         "--report-dir",
         str(tmp_path),
     ]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False)
+    run = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, cwd=tmp_path)
     output = run.stdout + run.stderr
     assert run.returncode == 0, output
     assert "Tested: 7" in output and "failures" not in output.lower().split("summary")[-1], output

@@ -158,3 +158,39 @@ def test_serve_refuses_bad_settings_in_one_line(tmp_path: Path) -> None:
     assert origins.returncode == 1 and "CROSSCHECK_CORS_ORIGINS" in origins.stderr and "not an origin" in origins.stderr
     nothing = _serve(tmp_path, "--index-dir", str(tmp_path / "none"), CROSSCHECK_SEEDS_DIR=str(tmp_path / "absent"))
     assert nothing.returncode == 1 and "no seed corpus" in nothing.stderr
+
+
+def test_the_listening_socket_gets_nagle_turned_off_per_connection() -> None:
+    """Without TCP_NODELAY each response after the first on a kept-alive connection waited ~40 ms."""
+    import asyncio
+
+    from service.api.server import bind
+
+    async def accepted_nodelay() -> int:
+        sock = bind("127.0.0.1", 0)
+        seen: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+
+        class Probe(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                raw = transport.get_extra_info("socket")
+                seen.set_result(raw.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                transport.close()
+
+        server = await asyncio.get_running_loop().create_server(Probe, sock=sock)
+        _, writer = await asyncio.open_connection("127.0.0.1", sock.getsockname()[1])
+        value = await asyncio.wait_for(seen, 5)
+        writer.close()
+        server.close()
+        return value
+
+    assert asyncio.run(accepted_nodelay()) == 1
+
+
+def test_kept_alive_requests_do_not_stall(live_server: LiveServer) -> None:
+    timings = []
+    with httpx.Client(base_url=live_server.url) as client:  # one connection, reused
+        for _ in range(20):
+            started = time.perf_counter()
+            assert client.get("/healthz").status_code == 200
+            timings.append(time.perf_counter() - started)
+    assert sorted(timings)[len(timings) // 2] < 0.025  # a delayed-ACK stall is 40 ms
