@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from index.store import CorpusIndex
 from tests.service.api.conftest import AUTH
 from tests.service.conftest import LiveServer, start_server
 
@@ -105,14 +106,14 @@ def test_a_streamed_oversize_body_is_refused_while_it_streams(live_server: LiveS
 def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
     live_server: LiveServer, tmp_path: Path
 ) -> None:
-    """Two worker processes over one index: a write through one is read by both; after SIGTERM and a new
-    start on the same directory it is still there."""
+    """Two worker processes over one index: a write through one is read by both; after SIGTERM the
+    process exits 0 and the write is a complete generation on disk. (Reading it back through a
+    restarted app is test_consistency.py's; here the index is opened directly, without the model.)"""
     index_dir = tmp_path / "index"
     shutil.copytree(live_server.index_dir, index_dir, ignore=shutil.ignore_patterns(".lock"))
     server = start_server(index_dir, tmp_path / "two-workers.log", "--workers", "2")
     try:
         assert httpx.post(f"{server.url}/v1/documents", json=DOC, headers=AUTH).status_code == 201
-        pids = set()
         with httpx.Client(base_url=server.url) as client:
             for _ in range(40):  # new connections, spread over both workers by the kernel
                 response = client.get("/v1/sources", headers={"Connection": "close"})
@@ -123,17 +124,15 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
     finally:
         code = server.stop(signal.SIGTERM)
     assert code == 0
-    messages = [json.loads(line)["message"] for line in server.log_lines()]
-    assert any("Application shutdown complete" in m for m in messages)
+    messages = [json.loads(line)["message"] for line in server.log_lines()]  # every line JSON, warnings too
+    assert sum("Application shutdown complete" in m for m in messages) == 2
 
-    again = start_server(index_dir, tmp_path / "restart.log")
-    try:
-        ids = [s["source_id"] for s in httpx.get(f"{again.url}/v1/sources").json()]
-        assert "live-doc" in ids
-        hits = httpx.post(f"{again.url}/v1/search", json={"query": "mariniers Litouwen", "top_k": 1}).json()
-        assert hits["sources"][0]["source_id"] == "live-doc"
-    finally:
-        assert again.stop(signal.SIGINT) == 0
+    reopened = CorpusIndex.open(index_dir, model="use-multilingual-v3").snapshot
+    assert reopened.sources["live-doc"].sentence_count == 2
+    assert [p.text for p in reopened.source_passages("live-doc")] == [
+        "Vierduizend mariniers gaan naar Litouwen.",
+        "Dat meldt het ministerie.",
+    ]
 
 
 def _serve(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
