@@ -42,12 +42,16 @@ def check_text(text: object, *, max_chars: int, what: str = "claim") -> str:
     if not stripped:
         raise InvalidClaimError(f"the {what} is empty", field=what)
     if len(stripped) > max_chars:
-        raise InvalidClaimError(
-            f"the {what} has {len(stripped):,} characters; the limit is {max_chars:,} "
-            "(one claim is a sentence or two, not a document)",
-            field=what,
-        )
+        raise too_long(what, len(stripped), max_chars)
     return stripped
+
+
+def too_long(what: str, length: int, limit: int) -> InvalidClaimError:
+    return InvalidClaimError(
+        f"the {what} has {length:,} characters; the limit is {limit:,} "
+        "(one claim is a sentence or two, not a document)",
+        field=what,
+    )
 
 
 class Corpus:

@@ -16,7 +16,7 @@ from index.documents import Document, parse_html
 from service.api.deps import CorpusDep, SettingsDep, StateDep, VerifierDep, WriteAccess
 from service.api.errors import documented
 from service.api.schemas import SOURCE_ID_PATTERN, DocumentRequest, Health, Readiness, SearchRequest, VerifyRequest
-from service.errors import InvalidClaimError
+from service.corpus import too_long
 from service.schemas import SearchResponse, SourceInfo, VerificationResult
 from service.verify import Filters
 
@@ -24,13 +24,10 @@ router = APIRouter()
 
 
 def _within_limit(text: str, field: str, limit: int) -> None:
-    """The configured limit, on the text as sent (the OpenAPI schema states it as maxLength)."""
+    """The configured limit on the text as sent, padding included, as the OpenAPI maxLength states it
+    (the core measures the stripped text, which is then within the limit too)."""
     if len(text) > limit:
-        raise InvalidClaimError(
-            f"the {field} has {len(text):,} characters; the limit is {limit:,} "
-            "(one claim is a sentence or two, not a document)",
-            field=field,
-        )
+        raise too_long(field, len(text), limit)
 
 
 def verify_request(body: VerifyRequest, settings: SettingsDep) -> VerifyRequest:
