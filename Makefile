@@ -1,5 +1,5 @@
 # crosscheck developer commands. The two that matter:
-#   make run    install everything into .venv/ and run crosscheck on the bundled seeds
+#   make run    install everything into .venv/ and serve crosscheck on the bundled seeds (HOST, PORT)
 #   make test   install dev tools and run the whole test suite (what CI runs)
 
 SHELL := /bin/bash
@@ -35,8 +35,8 @@ $(VENV)/.dev: $(VENV)/.runtime
 	touch $@
 
 run: setup
-	$(BIN)/crosscheck ingest seeds/
-	$(BIN)/crosscheck search "1,000 troops moved to Romania" --top-k 1
+	$(BIN)/crosscheck ingest seeds/ --quiet
+	$(BIN)/crosscheck serve --host $(HOST) --port $(PORT)
 
 test: setup-dev
 	$(BIN)/ruff check .

@@ -144,14 +144,20 @@ def load_text(path: Path, meta: Mapping[str, Any] | None = None) -> Document:
 
 def load_html(path: Path, meta: Mapping[str, Any] | None = None) -> Document:
     """An HTML page: trafilatura extracts the article body and its metadata."""
+    body, fields = parse_html(read_text_file(path), where=str(path))
+    fields.update(meta or {})
+    return _document(path, body, fields)
+
+
+def parse_html(html: str, *, where: str = "the page") -> tuple[str, dict[str, Any]]:
+    """The article body of an HTML page and the metadata it declares (title, url, published, language)."""
     import trafilatura
 
-    html = read_text_file(path)
     body = trafilatura.extract(
         html, output_format="txt", include_comments=False, include_tables=False, favor_precision=True
     )
     if not body or not body.strip():
-        raise DocumentError(f"{path}: no article text found in the HTML")
+        raise DocumentError(f"{where}: no article text found in the HTML")
     fields: dict[str, Any] = {}
     info = trafilatura.extract_metadata(html)
     if info is not None:
@@ -160,8 +166,7 @@ def load_html(path: Path, meta: Mapping[str, Any] | None = None) -> Document:
     lang = re.search(r"<html[^>]*\blang=[\"']?([a-zA-Z]{2})", html[:5000])
     if lang:
         fields["language"] = lang.group(1).lower()
-    fields.update(meta or {})
-    return _document(path, body, fields)
+    return body, fields
 
 
 def load_jsonl(path: Path, on_error: ErrorHandler) -> Iterator[Document]:

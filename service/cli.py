@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from service.api.server import serve
 from service.corpus import Corpus
 from service.errors import CrosscheckError
 from service.schemas import SearchResponse, SourceInfo, VerificationResult
@@ -290,6 +291,9 @@ def delete(source_id: str, index_dir: Path | None, model: str | None) -> None:
     if not corpus.index().delete(source_id):
         raise CrosscheckError(f"no source {source_id!r} in the index")
     note(f"deleted {source_id}")
+
+
+cli.add_command(serve)
 
 
 def main(argv: list[str] | None = None) -> None:

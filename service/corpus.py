@@ -19,7 +19,7 @@ from index.documents import Document, iter_documents
 from index.embedding import Embedder, LazyEmbedder
 from index.errors import DocumentError, IndexNotFoundError
 from index.ingest import IngestReport, ingest
-from index.store import CorpusIndex, Snapshot, SourceHits, SourceRecord
+from index.store import Change, CorpusIndex, Snapshot, SourceHits, SourceRecord
 from service.errors import InvalidClaimError
 from service.settings import Settings
 
@@ -37,16 +37,21 @@ class SearchResult:
 def check_text(text: object, *, max_chars: int, what: str = "claim") -> str:
     """The text, stripped; an empty, non-text or overlong one is refused with a clear message."""
     if not isinstance(text, str):
-        raise InvalidClaimError(f"the {what} must be text, got {type(text).__name__}")
+        raise InvalidClaimError(f"the {what} must be text, got {type(text).__name__}", field=what)
     stripped = text.strip()
     if not stripped:
-        raise InvalidClaimError(f"the {what} is empty")
+        raise InvalidClaimError(f"the {what} is empty", field=what)
     if len(stripped) > max_chars:
-        raise InvalidClaimError(
-            f"the {what} has {len(stripped):,} characters; the limit is {max_chars:,} "
-            "(one claim is a sentence or two, not a document)"
-        )
+        raise too_long(what, len(stripped), max_chars)
     return stripped
+
+
+def too_long(what: str, length: int, limit: int) -> InvalidClaimError:
+    return InvalidClaimError(
+        f"the {what} has {length:,} characters; the limit is {limit:,} "
+        "(one claim is a sentence or two, not a document)",
+        field=what,
+    )
 
 
 class Corpus:
@@ -119,6 +124,17 @@ class Corpus:
         index = self._index if self._index is not None else self._open_for_writing()
         self._index = index
         return ingest(index, self.embedder, documents)
+
+    def put_document(self, document: Document) -> tuple[Change, SourceRecord]:
+        """Add or replace one document; when this returns it is saved and every reader sees it."""
+        report = self.ingest_documents([document])
+        if report.empty:
+            raise DocumentError(f"document {document.source_id!r}: no sentences found in its text")
+        change: Change = "added" if report.added else "replaced" if report.replaced else "unchanged"
+        record = self.index().snapshot.sources.get(document.source_id)
+        if record is None:  # deleted by another writer between the two steps
+            raise DocumentError(f"document {document.source_id!r} was deleted while it was being written")
+        return change, record
 
     def delete(self, source_id: str) -> bool:
         return self.index().delete(source_id)

@@ -38,6 +38,10 @@ class ConfigurationError(CrosscheckError):
 class InvalidInputError(CrosscheckError):
     """A request argument that is malformed (a date filter that is not a date, say)."""
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the argument at fault, named as the API and CLI name it
+
 
 class InvalidClaimError(InvalidInputError):
     """A claim or query that is empty, too long, or not text."""

@@ -7,16 +7,35 @@ and override the environment for one invocation.
 from __future__ import annotations
 
 import os
+import re
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embedding import DEFAULT_MODEL
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Browser extensions (any id) and pages served from this machine, on any port.
+DEFAULT_CORS_ORIGINS = (
+    "chrome-extension://*",
+    "moz-extension://*",
+    "safari-web-extension://*",
+    "http://localhost:*",
+    "https://localhost:*",
+    "http://127.0.0.1:*",
+    "https://127.0.0.1:*",
+    "http://[::1]:*",
+    "https://[::1]:*",
+)
+MIN_API_KEY_CHARS = 16
+# scheme://host[:port]; '*' for a whole host label (an extension id) or for the port; or '*' alone: any origin.
+ORIGIN_PATTERN = re.compile(
+    r"\*|[a-z][a-z0-9+.-]*://(?:\[[0-9a-fA-F:.]+\]|(?:\*|[A-Za-z0-9-]+)(?:\.(?:\*|[A-Za-z0-9-]+))*)(?::(?:\d{1,5}|\*))?"
+)
 
 
 def _default_index_dir() -> Path:
@@ -59,10 +78,59 @@ class Settings(BaseSettings):
     nli_threshold: float = Field(default=0.8, gt=0.5, le=1.0, description="NLI probability that decides a stance.")
     debug: bool = Field(default=False, description="Show tracebacks for unexpected errors.")
 
+    # -- the HTTP service (crosscheck serve) --
+    host: str = Field(default="127.0.0.1", min_length=1, description="Address the HTTP service binds to.")
+    port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP service (0: any free port).")
+    workers: int = Field(default=1, ge=1, le=64, description="HTTP worker processes, each with its own model.")
+    api_key: SecretStr | None = Field(
+        default=None,
+        description=f"Key for the write routes (POST/DELETE /v1/documents), at least {MIN_API_KEY_CHARS} "
+        "characters; without one they answer 403.",
+    )
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=DEFAULT_CORS_ORIGINS,
+        description="Comma-separated origins browsers may call the API from; '*' stands for an extension id, "
+        "a host label or (after ':') any port.",
+    )
+    max_body_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, le=1024**3, description="Largest request body accepted, in bytes."
+    )
+    access_log: bool = Field(default=True, description="One JSON line per HTTP request on stderr.")
+
     @field_validator("index_dir", "seeds_dir", mode="before")
     @classmethod
     def _expand(cls, value: Any) -> Any:
         return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @field_validator("api_key", mode="before")
+    @classmethod
+    def _check_key(cls, value: Any) -> Any:
+        """An empty variable means no key; a short or padded one is refused rather than half-protecting writes."""
+        raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if raw is None or (isinstance(raw, str) and raw == ""):
+            return None
+        if not isinstance(raw, str) or raw != raw.strip() or len(raw) < MIN_API_KEY_CHARS:
+            raise ValueError(
+                f"CROSSCHECK_API_KEY must be at least {MIN_API_KEY_CHARS} characters without surrounding "
+                "whitespace (e.g. `openssl rand -hex 24`)"
+            )
+        return raw
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = [part.strip() for part in value.split(",")]
+            value = [part for part in value if part]
+        if isinstance(value, list | tuple):
+            bad = [str(origin) for origin in value if not ORIGIN_PATTERN.fullmatch(str(origin))]
+            if bad:
+                raise ValueError(
+                    f"not an origin: {', '.join(map(repr, bad))}; write scheme://host[:port] with no path or "
+                    "trailing slash, e.g. https://factcheck.example.org or chrome-extension://*"
+                )
+            return tuple(str(origin) for origin in value)
+        return value
 
 
 @cache

@@ -1,0 +1,138 @@
+"""What routes ask for, as ``Annotated`` aliases: the loaded verifier, the corpus, settings, write access."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import threading
+import time
+from typing import Annotated
+
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from starlette.exceptions import HTTPException
+
+from service.api.errors import ServiceNotReady
+from service.corpus import Corpus
+from service.errors import CrosscheckError
+from service.settings import Settings
+from service.verify import Verifier
+
+log = logging.getLogger("crosscheck.api")
+
+# Checked once at start-up so the first user does not pay for loading the
+# model and the analysers; its result is thrown away.
+WARM_UP_CLAIM = "1,000 troops moved to Romania in 2022"
+# A request that arrives while its worker is still loading waits this long before it is answered 503.
+# With several workers, a new or restarted one shares the listening socket and takes requests at once;
+# waiting briefly turns what would be an error into a slow answer. /readyz never waits.
+READY_WAIT_SECONDS = 30.0
+
+
+class ServiceState:
+    """One per app: the corpus, and the verifier once the index is loaded.
+
+    Loading runs in a background thread started by the app's lifespan, so
+    /healthz answers at once and /readyz says 503 until the index is in memory.
+    """
+
+    def __init__(self, settings: Settings, corpus: Corpus) -> None:
+        self.settings = settings
+        self.corpus = corpus
+        self.verifier: Verifier | None = None
+        self.error: str | None = None
+        self.finished = threading.Event()  # loaded, or failed for good
+        self.ready_wait = READY_WAIT_SECONDS
+
+    def load(self) -> None:
+        started = time.perf_counter()
+        try:
+            index = self.corpus.index(bootstrap=True, notify=log.info)
+            verifier = Verifier(self.corpus)
+            verifier.verify(WARM_UP_CLAIM)
+            self.verifier = verifier
+            snapshot = index.snapshot
+            log.info(
+                "ready: %d sources, %d passages, model %s, index %s (%.1fs)",
+                len(snapshot.sources),
+                snapshot.passage_count,
+                snapshot.model,
+                self.settings.index_dir,
+                time.perf_counter() - started,
+            )
+        except CrosscheckError as exc:
+            self.error = str(exc)
+            log.error("cannot serve: %s", exc)
+        except Exception as exc:
+            self.error = f"unexpected {type(exc).__name__} while loading the index: {exc}"
+            log.exception("cannot serve")
+        finally:
+            self.finished.set()
+
+    def require_verifier(self) -> Verifier:
+        if self.verifier is None:
+            self.finished.wait(self.ready_wait)
+        if self.verifier is None:
+            raise ServiceNotReady(
+                f"the index cannot be used: {self.error}" if self.error else "the index is still loading; retry shortly"
+            )
+        return self.verifier
+
+
+def get_state(request: Request) -> ServiceState:
+    state: ServiceState = request.app.state.crosscheck
+    return state
+
+
+StateDep = Annotated[ServiceState, Depends(get_state)]
+
+
+def get_settings(state: StateDep) -> Settings:
+    return state.settings
+
+
+def get_verifier(state: StateDep) -> Verifier:
+    return state.require_verifier()
+
+
+def get_corpus(state: StateDep) -> Corpus:
+    """The corpus, once loaded: reads and writes wait for the index like verification does."""
+    state.require_verifier()
+    return state.corpus
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+VerifierDep = Annotated[Verifier, Depends(get_verifier)]
+CorpusDep = Annotated[Corpus, Depends(get_corpus)]
+
+_api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="The server's CROSSCHECK_API_KEY", scheme_name="ApiKey"
+)
+_bearer = HTTPBearer(auto_error=False, description="The server's CROSSCHECK_API_KEY as a bearer token")
+
+
+def require_api_key(
+    settings: SettingsDep,
+    header_key: Annotated[str | None, Security(_api_key_header)],
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+) -> None:
+    """Write access: the configured key in X-API-Key or Authorization: Bearer, compared in constant time."""
+    if settings.api_key is None:
+        raise HTTPException(
+            403,
+            "write routes are disabled on this server: start it with CROSSCHECK_API_KEY set "
+            "(at least 16 characters, e.g. `openssl rand -hex 24`) to enable POST and DELETE /v1/documents",
+        )
+    offered = header_key if header_key is not None else (bearer.credentials if bearer is not None else None)
+    if offered is None:
+        raise HTTPException(
+            401,
+            "this route needs the API key: send it as X-API-Key: KEY or Authorization: Bearer KEY",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    expected = settings.api_key.get_secret_value().encode()
+    if not hmac.compare_digest(offered.encode(), expected):
+        raise HTTPException(401, "wrong API key", headers={"WWW-Authenticate": "Bearer"})
+
+
+WriteAccess = Depends(require_api_key)

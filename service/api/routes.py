@@ -1,0 +1,193 @@
+"""The routes: each makes one call into the core and returns the shared result contract.
+
+Domain errors are not caught here; ``service.api.errors`` maps them to
+status codes in one place.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from index.documents import Document, parse_html
+from service.api.deps import CorpusDep, SettingsDep, StateDep, VerifierDep, WriteAccess
+from service.api.errors import documented
+from service.api.schemas import SOURCE_ID_PATTERN, DocumentRequest, Health, Readiness, SearchRequest, VerifyRequest
+from service.corpus import too_long
+from service.schemas import SearchResponse, SourceInfo, VerificationResult
+from service.verify import Filters
+
+router = APIRouter()
+
+
+def _within_limit(text: str, field: str, limit: int) -> None:
+    """The configured limit on the text as sent, padding included, as the OpenAPI maxLength states it
+    (the core measures the stripped text, which is then within the limit too)."""
+    if len(text) > limit:
+        raise too_long(field, len(text), limit)
+
+
+def verify_request(body: VerifyRequest, settings: SettingsDep) -> VerifyRequest:
+    _within_limit(body.claim, "claim", settings.max_claim_chars)
+    return body
+
+
+def search_request(body: SearchRequest, settings: SettingsDep) -> SearchRequest:
+    _within_limit(body.query, "query", settings.max_claim_chars)
+    return body
+
+
+SEARCH_EXAMPLE = {
+    "query": "1,000 troops moved to Romania",
+    "sources": [
+        {
+            "source_id": "004_f612fa7a56b26ca2",
+            "title": "Pentagon: zo'n 2.000 troepen naar Oost-Europa",
+            "published": "2022-02",
+            "language": "nl",
+            "url": None,
+            "passages": [
+                {
+                    "text": "1.000 militairen die op dit ogenblik al in Duitsland gestationeerd zijn, "
+                    "gaan naar Roemenië.",
+                    "similarity": 0.65,
+                    "char_start": 520,
+                    "char_end": 610,
+                    "paragraph": 3,
+                    "position": 5,
+                }
+            ],
+        }
+    ],
+}
+SOURCE_EXAMPLE = {
+    "source_id": "004_f612fa7a56b26ca2",
+    "title": "Pentagon: zo'n 2.000 troepen naar Oost-Europa",
+    "published": "2022-02",
+    "language": "nl",
+    "url": None,
+    "sentence_count": 41,
+}
+
+
+def _example(payload: Any) -> dict[str, Any]:
+    return {"content": {"application/json": {"example": payload}}}
+
+
+@router.post(
+    "/v1/verify",
+    tags=["verify"],
+    summary="Check a claim against every source",
+    response_description="The verdict, and per source its stance with the passages and reasons behind it",
+    responses=documented(400, 404, 413, 422, 500, 503),
+)
+def verify(body: Annotated[VerifyRequest, Depends(verify_request)], verifier: VerifierDep) -> VerificationResult:
+    """For each source, the passages that support or conflict with the claim and why, and an overall verdict
+    (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`."""
+    filters = Filters.of(body.sources, body.published_after, body.published_before)
+    return VerificationResult.from_core(verifier.verify(body.claim, top_k=body.top_k, filters=filters))
+
+
+@router.post(
+    "/v1/search",
+    tags=["verify"],
+    summary="Find the passages closest to a text, per source",
+    responses={200: _example(SEARCH_EXAMPLE), **documented(400, 413, 422, 500, 503)},
+)
+def search(body: Annotated[SearchRequest, Depends(search_request)], corpus: CorpusDep) -> SearchResponse:
+    """The best passages of each source by cosine similarity, across languages; no stance, no verdict."""
+    (result,) = corpus.search([body.query], top_k=body.top_k)
+    return SearchResponse.from_core(result)
+
+
+@router.get(
+    "/v1/sources",
+    tags=["corpus"],
+    summary="The sources in the index",
+    responses={200: _example([SOURCE_EXAMPLE]), **documented(500, 503)},
+)
+def sources(corpus: CorpusDep) -> list[SourceInfo]:
+    """Every source with its title, date, language and sentence count, by source id."""
+    return [SourceInfo.from_core(s) for s in corpus.sources()]
+
+
+@router.post(
+    "/v1/documents",
+    tags=["corpus"],
+    summary="Add a document, or replace the one with the same source id",
+    dependencies=[WriteAccess],
+    status_code=status.HTTP_201_CREATED,
+    responses={
+        200: {"model": SourceInfo, "description": "Replaced the source with this id, or it was unchanged"},
+        201: _example(SOURCE_EXAMPLE) | {"description": "Added a new source"},
+        **documented(400, 401, 403, 413, 422, 500, 503),
+    },
+)
+def put_document(body: DocumentRequest, corpus: CorpusDep, response: Response) -> SourceInfo:
+    """Needs the API key. The document is split into sentences, embedded and saved as a new index
+    generation before the answer is sent: the next request, in any worker, sees it, and it survives a restart.
+    201 when the source is new, 200 when it replaced one (or was identical to it)."""
+    fields: dict[str, Any] = {}
+    text = body.text
+    if body.html is not None:
+        text, fields = parse_html(body.html, where="html")
+    given = body.model_dump(include={"title", "url", "published", "language"}, exclude_none=True)
+    document = Document(source_id=body.source_id, text=text or "", **{**fields, **given})
+    change, record = corpus.put_document(document)
+    if change != "added":
+        response.status_code = status.HTTP_200_OK
+    return SourceInfo.from_core(record)
+
+
+@router.delete(
+    "/v1/documents/{source_id}",
+    tags=["corpus"],
+    summary="Remove a source and its passages",
+    dependencies=[WriteAccess],
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={204: {"description": "Deleted"}, **documented(401, 403, 404, 500, 503)},
+)
+def delete_document(
+    source_id: Annotated[str, Path(pattern=SOURCE_ID_PATTERN, description="The source to remove")],
+    corpus: CorpusDep,
+) -> Response:
+    """Needs the API key. Saved as a new index generation before the answer is sent."""
+    if not corpus.delete(source_id):
+        raise HTTPException(404, f"no source {source_id!r} in the index")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/healthz", tags=["service"], summary="The process is up")
+def healthz() -> Health:
+    """Always 200 while the process answers; says nothing about the index (that is /readyz)."""
+    return Health()
+
+
+@router.get(
+    "/readyz",
+    tags=["service"],
+    summary="The index is loaded and requests are answered",
+    response_model=Readiness,
+    responses={503: {"model": Readiness, "description": "Still loading, or loading failed (see message)"}},
+)
+def readyz(state: StateDep) -> Readiness | JSONResponse:
+    """200 once the index is in memory; 503 while it loads (the seeds are indexed on first start) or if it
+    cannot be loaded, with the reason."""
+    if state.verifier is None:
+        failed = state.error is not None
+        body = Readiness(
+            status="failed" if failed else "loading",
+            message=state.error or "loading the model and the index",
+        )
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+    snapshot = state.corpus.index().snapshot
+    return Readiness(
+        status="ready",
+        sources=len(snapshot.sources),
+        passages=snapshot.passage_count,
+        generation=snapshot.generation,
+        model=snapshot.model,
+    )

@@ -1,0 +1,173 @@
+"""Request bodies of the HTTP API, plus the service-status replies.
+
+Results are the shared contract in ``service.schemas`` (the same JSON as
+``crosscheck check --json`` and batch output); nothing here reshapes them.
+Every constraint a request must meet is in these models, so the OpenAPI
+schema tells a client exactly what is accepted.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+TOP_K_MAX = 50  # as Settings.top_k
+# As index.documents accepts: 1-200 characters, no slashes or control characters.
+SOURCE_ID = r"[^\x00-\x1f\x7f/\\]{1,200}"
+# An ISO date at the precision known: 2022, 2022-02 or 2022-02-03.
+ISO_DATE = r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?"
+SOURCE_ID_PATTERN = f"^{SOURCE_ID}$"
+
+
+def _matching(pattern: str, message: str) -> AfterValidator:
+    """A check with a readable message; the schema states the same pattern (ECMA patterns are ASCII, like re.A)."""
+    compiled = re.compile(pattern, re.ASCII)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ValueError(message)
+        return value
+
+    return AfterValidator(check)
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("empty (only whitespace)")
+    return value
+
+
+# JSON Schema patterns are searched, not anchored: \S reads "has a character that is not a space".
+NotBlank = Annotated[
+    str, AfterValidator(_not_blank), WithJsonSchema({"type": "string", "minLength": 1, "pattern": r"\S"})
+]
+SourceId = Annotated[
+    str,
+    _matching(SOURCE_ID, "not a source id: 1-200 characters, no slashes or control characters"),
+    WithJsonSchema({"type": "string", "pattern": SOURCE_ID_PATTERN}),
+]
+IsoDate = Annotated[
+    str,
+    _matching(ISO_DATE, "not a date: write 2022, 2022-02 or 2022-02-03"),
+    WithJsonSchema({"type": "string", "pattern": f"^{ISO_DATE}$"}),
+]
+
+
+class VerifyRequest(BaseModel):
+    """A claim to check, with optional filters on the sources used."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"claim": "1,000 troops moved to Romania"},
+                {
+                    "claim": "Duizend militairen gaan naar Roemenië",
+                    "top_k": 2,
+                    "sources": ["000_64af60602162f07a", "004_f612fa7a56b26ca2"],
+                    "published_after": "2022-02",
+                },
+            ]
+        },
+    )
+
+    claim: NotBlank = Field(
+        description="The claim, in English or Dutch: a sentence or two. Longer than CROSSCHECK_MAX_CLAIM_CHARS "
+        "(default 2,000 characters) is refused.",
+    )
+    top_k: int | None = Field(
+        default=None, ge=1, le=TOP_K_MAX, description="Passages shown per source (default CROSSCHECK_TOP_K)."
+    )
+    sources: list[SourceId] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Only these source ids; absent or empty: every source. An unknown id answers 404.",
+    )
+    published_after: IsoDate | None = Field(
+        default=None,
+        description="Only sources published on or after this date (2022, 2022-02 or 2022-02-03); "
+        "undated sources are left out when a date filter is given.",
+    )
+    published_before: IsoDate | None = Field(default=None, description="Only sources published on or before this date.")
+
+
+class SearchRequest(BaseModel):
+    """Text to find passages for, in any language the model reads."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"query": "Duizend militairen gaan naar Roemenië", "top_k": 1}]},
+    )
+
+    query: NotBlank = Field(description="At most CROSSCHECK_MAX_CLAIM_CHARS characters.")
+    top_k: int | None = Field(
+        default=None, ge=1, le=TOP_K_MAX, description="Passages per source (default CROSSCHECK_TOP_K)."
+    )
+
+
+class DocumentRequest(BaseModel):
+    """One article to add, or to put in place of the source with the same id. Exactly one of text and html."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            # a body with both or neither of text and html is refused
+            "oneOf": [{"required": ["text"]}, {"required": ["html"]}],
+            "examples": [
+                {
+                    "source_id": "nos-2022-02-02-troepen",
+                    "text": "De Verenigde Staten sturen 2.000 militairen naar Polen en Duitsland. "
+                    "Duizend militairen die al in Duitsland zijn, gaan naar Roemenië.",
+                    "title": "VS sturen troepen naar Oost-Europa",
+                    "url": "https://example.org/nieuws/troepen",
+                    "published": "2022-02-02",
+                    "language": "nl",
+                }
+            ],
+        },
+    )
+
+    source_id: SourceId = Field(description="Names the source; a document with an existing id replaces it.")
+    text: NotBlank | SkipJsonSchema[None] = Field(default=None, description="The article body as plain text.")
+    html: NotBlank | SkipJsonSchema[None] = Field(
+        default=None,
+        description="A whole HTML page; the article body and its title, date and language are extracted from it. "
+        "Fields given here override what the page says.",
+    )
+    title: str | None = Field(default=None, max_length=1000)
+    url: str | None = Field(default=None, max_length=4000)
+    published: IsoDate | None = Field(default=None, description="2022, 2022-02 or 2022-02-03.")
+    language: str | None = Field(
+        default=None,
+        pattern=r"^[a-z]{2}$",
+        description="ISO 639-1 code (nl, en); detected from the text when absent.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_body(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [key for key in ("text", "html") if key in data]
+            if len(given) != 1:
+                raise ValueError("give exactly one of text and html" + (", not both" if given else ""))
+            if data[given[0]] is None:
+                raise ValueError(f"{given[0]} must be a string, not null")
+        return data
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+
+
+class Readiness(BaseModel):
+    """Whether the index is loaded and requests can be answered."""
+
+    status: Literal["ready", "loading", "failed"]
+    message: str | None = Field(default=None, description="Why it is not ready, when it is not")
+    sources: int | None = None
+    passages: int | None = None
+    generation: int | None = Field(default=None, description="Index generation this worker reads")
+    model: str | None = None

@@ -1,0 +1,152 @@
+"""Deployment files: the compose file parses with a real compose parser, the Dockerfile installs the way
+the Makefile and the README do, and the package carries the API and the web page."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+
+COMPOSE = REPO / "docker-compose.yml"
+DOCKERFILE = REPO / "Dockerfile"
+
+
+def _compose_command() -> list[str]:
+    found = shutil.which("docker-compose")
+    if found is None:
+        message = "docker-compose is missing (apt-get install docker-compose)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return [found]
+
+
+def test_compose_file_is_valid_for_a_compose_parser(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_")}
+    run = subprocess.run(
+        [*_compose_command(), "-f", str(COMPOSE), "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    config = yaml.safe_load(run.stdout)
+    service = config["services"]["crosscheck"]
+    assert Path(service["build"]["context"]) == REPO
+    assert service["volumes"] == ["crosscheck-index:/data:rw"]
+    assert "crosscheck-index" in config["volumes"]
+    assert any("/readyz" in part for part in service["healthcheck"]["test"])
+    assert service["ports"] == ["127.0.0.1:8000:8000/tcp"]
+    assert service["environment"]["CROSSCHECK_API_KEY"] == ""  # no key unless one is given: writes answer 403
+
+
+def test_compose_parser_rejects_a_broken_file(tmp_path: Path) -> None:
+    """The check above means something: the same parser refuses a misspelt key."""
+    broken = tmp_path / "docker-compose.yml"
+    broken.write_text(COMPOSE.read_text().replace("healthcheck:", "healthchek:"))
+    run = subprocess.run([*_compose_command(), "-f", str(broken), "config"], capture_output=True, text=True)
+    assert run.returncode != 0 and "healthchek" in run.stderr
+
+
+def _dockerfile_runs() -> list[str]:
+    text = DOCKERFILE.read_text().replace("\\\n", " ")
+    commands = []
+    for line in text.splitlines():
+        if line.startswith("RUN "):
+            commands.extend(part.strip() for part in line[4:].split("&&"))
+    return commands
+
+
+def _makefile_commands() -> list[str]:
+    text = (REPO / "Makefile").read_text()
+    torch = re.search(r"^TORCH := (\S+)", text, re.M)
+    assert torch
+    lines = [line.strip() for line in text.splitlines() if line.startswith("\t")]
+    return [line.replace("$(TORCH)", torch.group(1)).replace("$(BIN)/", "") for line in lines]
+
+
+def _readme_commands() -> list[str]:
+    text = (REPO / "README.md").read_text()
+    block = re.search(r"To install without make.*?```bash\n(.*?)```", text, re.S)
+    assert block, "the README shows the install steps"
+    return [line.replace(".venv/bin/", "") for line in block.group(1).splitlines()]
+
+
+def install_steps(commands: list[str]) -> list[tuple[tuple[str, ...], bool]]:
+    """Each `pip install` as (what it installs, whether constraints.txt pins it); the package is '.'.
+
+    Flags that only change where or how quietly pip works (--quiet, --index-url, -e) do not count.
+    """
+    steps = []
+    for command in commands:
+        words = shlex.split(command)
+        if words[:2] != ["pip", "install"] or "--upgrade" in words:
+            continue
+        targets, constrained, skip = [], False, False
+        for word in words[2:]:
+            if skip:
+                skip = False
+            elif word in {"-c", "--constraint"}:
+                constrained, skip = True, True
+            elif word in {"--index-url", "--extra-index-url"}:
+                skip = True
+            elif not word.startswith("-"):
+                targets.append(word)
+        steps.append((tuple(targets), constrained))
+    return steps
+
+
+def test_the_dockerfile_installs_as_the_makefile_and_the_readme_do() -> None:
+    expected = [(("torch==2.13.0",), False), ((".",), True), ((".[dev]",), True)]
+    assert install_steps(_makefile_commands()) == expected
+    assert install_steps(_readme_commands()) == expected[:2]
+    assert install_steps(_dockerfile_runs()) == expected[:2]
+
+
+def test_the_dockerfile_serves_the_index_from_the_volume() -> None:
+    text = DOCKERFILE.read_text()
+    assert re.search(r"^FROM python:3\.11-slim$", text, re.M)  # requires-python >= 3.11
+    assert "CROSSCHECK_INDEX_DIR=/data/index" in text and 'VOLUME ["/data"]' in text
+    assert "COPY seeds /opt/crosscheck-seeds" in text and "CROSSCHECK_SEEDS_DIR=/opt/crosscheck-seeds" in text
+    assert "CROSSCHECK_HOST=0.0.0.0" in text
+    assert re.search(r"HEALTHCHECK .*\n.*/readyz", text)
+    assert 'ENTRYPOINT ["crosscheck"]' in text and 'CMD ["serve"]' in text
+    assert "USER crosscheck" in text
+
+
+def test_the_wheel_carries_the_api_and_the_web_page(tmp_path: Path) -> None:
+    """What `pip install .` (the Dockerfile) installs, not the editable checkout."""
+    run = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), "."],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    (wheel,) = tmp_path.glob("crosscheck-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for required in (
+        "service/api/app.py",
+        "service/api/routes.py",
+        "service/analysis/__init__.py",
+        "service/web/index.html",
+        "service/web/app.js",
+        "service/web/crosscheck.css",
+        "service/web/favicon.svg",
+        "service/data/lexicon.json",
+        "index/data/furniture.txt",
+    ):
+        assert required in names, required
