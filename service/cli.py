@@ -292,6 +292,16 @@ def delete(source_id: str, index_dir: Path | None, model: str | None) -> None:
     note(f"deleted {source_id}")
 
 
+def _add_batch_command() -> None:
+    """`crosscheck batch` lives in its own module and reuses the helpers above, so it is added last."""
+    from service.batch.cli import batch
+
+    cli.add_command(batch)
+
+
+_add_batch_command()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: one clear line for every error, never a traceback unless asked."""
     debug = os.environ.get("CROSSCHECK_DEBUG", "").lower() in {"1", "true", "yes"}

@@ -47,6 +47,13 @@ class Settings(BaseSettings):
         default=2000, ge=10, le=1_000_000, description="Longest claim or query accepted, in characters."
     )
     debug: bool = Field(default=False, description="Show tracebacks for unexpected errors.")
+    batch_max_claims: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Most claims one HTTP batch request may carry (a JSON list or the rows of a CSV upload); "
+        "larger requests are refused with 413. `crosscheck batch` has no limit: it streams.",
+    )
 
     @field_validator("index_dir", "seeds_dir", mode="before")
     @classmethod
