@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
+from service.batch.cli import batch
 from service.corpus import Corpus
 from service.errors import CrosscheckError
 from service.schemas import SearchResponse, SourceInfo, VerificationResult
@@ -292,14 +293,7 @@ def delete(source_id: str, index_dir: Path | None, model: str | None) -> None:
     note(f"deleted {source_id}")
 
 
-def _add_batch_command() -> None:
-    """`crosscheck batch` lives in its own module and reuses the helpers above, so it is added last."""
-    from service.batch.cli import batch
-
-    cli.add_command(batch)
-
-
-_add_batch_command()
+cli.add_command(batch)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -24,11 +24,20 @@ import click
 from service.batch.core import Columns, Summary, check_rows, choose_columns
 from service.batch.output import CsvOutput, JsonlOutput, OutputFormat, OutputMismatchError, format_for
 from service.batch.reader import Table
-from service.cli import EXIT_INTERRUPTED, index_options, make_corpus, note
+from service.corpus import Corpus
 from service.errors import CrosscheckError
+from service.settings import settings_with
 from service.verify import Filters, Verifier
 
+# service.cli adds this command to its group, so nothing here may import service.cli: the two
+# options every corpus command takes and the two helpers below follow its index_options and note.
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
+
+
+def note(message: str) -> None:
+    """Status for people: stderr, so stdout stays clean for the CSV or the --json summary."""
+    click.echo(message, err=True)
 
 
 @click.command()
@@ -46,7 +55,12 @@ EXIT_TERMINATED = 128 + signal.SIGTERM
     "--column", metavar="NAME", help="Column holding the claims (default: 'claim', else the only text column)."
 )
 @click.option("--id-column", metavar="NAME", help="Column identifying each row in JSON output (default: row number).")
-@index_options
+@click.option(
+    "--index-dir", type=click.Path(file_okay=False, path_type=Path), help="Index directory (env CROSSCHECK_INDEX_DIR)."
+)
+@click.option(
+    "--model", metavar="NAME", help="Embedding model (env CROSSCHECK_MODEL; default: the bundled use-multilingual-v3)."
+)
 @click.option(
     "--top-k", type=click.IntRange(1, 50), help="Passages kept per source in JSON output (env CROSSCHECK_TOP_K)."
 )
@@ -121,8 +135,9 @@ def batch(
         with _open_output(output, out_format, rows, summary, resume=resume, input_name=name) as sink:
             if summary.resumed:
                 say(f"resuming after row {summary.resumed:,} ({summary.resumed:,} rows already in {output})")
-            corpus = make_corpus(index_dir, model, top_k=top_k)
+            corpus = Corpus(settings_with(index_dir=index_dir, model=model, top_k=top_k))
             corpus.index(bootstrap=True, notify=say)
+            corpus.embed(["warm-up"])  # load the model now: a broken one fails before any row, and off the clock
             verifier = Verifier(corpus)
             stopped = _run(table, rows, verifier, columns, out_format, sink, summary, top_k, filters, quiet)
 

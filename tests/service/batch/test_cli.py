@@ -307,3 +307,17 @@ def test_ctrl_c_or_sigterm_stops_cleanly_with_a_summary(
 
     assert run_batch(src, "-o", out, "--resume")[0] == 0
     assert [r["row"] for r in read_csv(out, ";")] == [str(i) for i in range(1, ROWS + 1)]
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "service.cli", "batch", "--help"], ["-c", "import service.batch.cli, service.cli; service.cli.main()"]],
+    ids=["python -m service.cli", "batch module imported first"],
+)
+def test_the_batch_command_registers_whatever_is_imported_first(command: list[str]) -> None:
+    """No import cycle between service.cli and service.batch.cli, however the CLI is started."""
+    if command[0] == "-c":
+        command = [*command, "batch", "--help"]
+    result = subprocess.run([sys.executable, *command], cwd=REPO, capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Check every claim in a CSV file" in result.stdout
