@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["ingest", "search"]
+BENCHMARKS = ["ingest", "search", "batch", "batch_memory"]
 
 
 def main() -> int:
