@@ -33,6 +33,7 @@ from service.verify import Filters, Verifier
 # options every corpus command takes and the two helpers below follow its index_options and note.
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
+WARM_UP_CLAIM = "1,000 troops moved to Romania"
 
 
 def note(message: str) -> None:
@@ -137,9 +138,18 @@ def batch(
                 say(f"resuming after row {summary.resumed:,} ({summary.resumed:,} rows already in {output})")
             corpus = Corpus(settings_with(index_dir=index_dir, model=model, top_k=top_k))
             corpus.index(bootstrap=True, notify=say)
-            corpus.embed(["warm-up"])  # load the model now: a broken one fails before any row, and off the clock
             verifier = Verifier(corpus)
-            stopped = _run(table, rows, verifier, columns, out_format, sink, summary, top_k, filters, quiet)
+            # load the model and the engine's lazy parts now: a broken setup fails before any row is
+            # written, and the rate in the summary measures checking, not start-up
+            verifier.verify(WARM_UP_CLAIM)
+            try:
+                stopped = _run(table, rows, verifier, columns, out_format, sink, summary, top_k, filters, quiet)
+            except CrosscheckError as exc:
+                if output is None or not summary.rows:
+                    raise
+                raise CrosscheckError(
+                    f"{exc}. {output} holds the {summary.rows:,} rows finished before; add --resume to continue"
+                ) from None
 
     summary.blank_lines = table.blank_lines
     summary.stop()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import islice
 from typing import Any
@@ -53,8 +53,12 @@ class Outcome:
         return None if self.problem is None else str(self.problem)
 
 
-def choose_columns(header: Sequence[str], sample: Sequence[Sequence[str]], column: str | None = None,
-                   id_column: str | None = None) -> Columns:  # fmt: skip
+def choose_columns(
+    header: Sequence[str],
+    sample: Sequence[Sequence[str]],
+    column: str | None = None,
+    id_column: str | None = None,
+) -> Columns:
     """The claim column: ``column`` if given, else one named ``claim``, else the only free-text column.
 
     Names match exactly, else ignoring case and surrounding spaces. Anything
@@ -106,7 +110,7 @@ def _find(header: Sequence[str], name: str, option: str) -> int:
     return index
 
 
-def _share(sample: Sequence[Sequence[str]], column: int, test: Any) -> float:
+def _share(sample: Sequence[Sequence[str]], column: int, test: Callable[[str], bool]) -> float:
     values = [row[column] for row in sample if column < len(row) and row[column].strip()]
     return sum(1 for v in values if test(v)) / len(values) if values else 0.0
 
@@ -196,7 +200,7 @@ def claim_problem(text: str, limit: int, error: InvalidClaimError) -> RowProblem
 
 def _verify(
     verifier: Verifier, claims: Sequence[str], top_k: int | None, filters: Filters | None
-) -> list[VerificationResult] | list[VerificationResult | RowProblem]:
+) -> Sequence[VerificationResult | RowProblem]:
     """Results for validated claims, in order; if the engine fails on the chunk, claim by claim."""
     if not claims:
         return []
@@ -296,5 +300,5 @@ class Summary:
         for kind, count in sorted(self.errors.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(f"    {kind:<20}{count:>10,}")
         if self.blank_lines:
-            out.append(f"  ({self.blank_lines:,} blank lines skipped)")
+            out.append(f"  ({self.blank_lines:,} blank line{'s' if self.blank_lines != 1 else ''} skipped)")
         return out

@@ -231,14 +231,7 @@ class JsonlOutput(OutputFormat):
         return b"".join(self.line(o) for o in outcomes)
 
     def line(self, outcome: Outcome) -> bytes:
-        payload = {
-            "row": outcome.row.number,
-            "id": outcome.id,
-            "input": dict(zip(self.names, outcome.row.values, strict=True)),
-            "result": outcome.result.model_dump(mode="json") if outcome.result else None,
-            "error": outcome.error,
-        }
-        return (json.dumps(payload, ensure_ascii=False) + "\n").encode("utf-8", errors="replace")
+        return BatchRow.from_outcome(outcome, self.names).model_dump_json().encode() + b"\n"
 
     def resume_point(self, data: BinaryIO, rows: Iterator[InputRow], summary: Summary) -> int:
         good = 0

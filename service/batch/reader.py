@@ -158,7 +158,8 @@ class Table:
                 return
             except csv.Error as exc:  # the reader goes on at the next line
                 number, line = number + 1, self._reader.line_num
-                yield InputRow(number, start, ("",) * width, RowProblem("malformed row", str(exc)))
+                problem = RowProblem("malformed row", f"{exc} (an unterminated quote swallowing the lines after it?)")
+                yield InputRow(number, start, ("",) * width, problem)
                 continue
             line = self._reader.line_num
             if not fields:  # a blank line is not a row

@@ -172,6 +172,33 @@ def test_usage_errors(run_batch: RunBatch, write: WriteFile, tmp_path: Path) -> 
     assert code == 2 and "does not exist" in err
 
 
+def test_an_engine_failing_on_a_whole_chunk_stops_the_run_resumably(
+    run_batch: RunBatch, write: WriteFile, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.verify import Verifier
+
+    original = Verifier._verify_batch
+
+    def broken_on_boom(self: Verifier, claims: Any, *args: Any) -> Any:
+        if any("boom" in c for c in claims):
+            raise ValueError("engine bug")
+        return original(self, claims, *args)
+
+    monkeypatch.setattr("service.batch.core.CHUNK", 2)
+    monkeypatch.setattr(Verifier, "_verify_batch", broken_on_boom)
+    src = write("claims.csv", "claim\nDuizend militairen\nRusland ontkent\nboom one\nboom two\nlast claim here\n")
+    out = tmp_path / "checked.csv"
+    code, _, err = run_batch(src, "-o", out)
+    assert code == 1
+    assert "failed on every claim of a chunk (ValueError: engine bug)" in err
+    assert f"{out} holds the 2 rows finished before; add --resume to continue" in err
+    assert [r["claim"] for r in read_csv(out)] == ["Duizend militairen", "Rusland ontkent"]
+
+    monkeypatch.setattr(Verifier, "_verify_batch", original)  # the bug fixed
+    assert run_batch(src, "-o", out, "--resume")[0] == 0
+    assert [r["row"] for r in read_csv(out)] == ["1", "2", "3", "4", "5"]
+
+
 @pytest.mark.integration
 def test_real_model_verdicts(
     seed_index_dir: Path, real_embedder: Any, isolated_env: Path, write: WriteFile, tmp_path: Path, monkeypatch: Any
