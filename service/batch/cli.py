@@ -181,12 +181,12 @@ def _run(
     """Check and write chunk by chunk; the exit code if interrupted, else None."""
     from tqdm import tqdm
 
+    sized = table.total_bytes is not None  # a file: percent and ETA; stdin: a count of rows
     bar = tqdm(
         total=table.total_bytes,
-        initial=table.bytes_read,
-        unit="B",
-        unit_scale=True,
-        unit_divisor=1024,
+        initial=table.bytes_parsed if sized else summary.rows,
+        unit="B" if sized else " rows",
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}<{remaining}{postfix}" if sized else None,
         desc="checking",
         file=sys.stderr,
         disable=quiet or not sys.stderr.isatty(),
@@ -201,9 +201,10 @@ def _run(
                     sink.write(out_format.render(block))
                     for outcome in block:
                         summary.add_outcome(outcome)
-                bar.update(table.bytes_read - bar.n)
-                rate = summary.checked_now / max(time.perf_counter() - summary.started, 1e-9)
-                bar.set_postfix_str(f"{summary.rows:,} rows, {rate:,.0f} rows/s", refresh=False)
+                if sized:
+                    rate = summary.checked_now / max(time.perf_counter() - summary.started, 1e-9)
+                    bar.set_postfix_str(f"{summary.rows:,} rows, {rate:,.0f} rows/s", refresh=False)
+                bar.update((table.bytes_parsed if sized else summary.rows) - bar.n)
     except KeyboardInterrupt:
         summary.interrupted = True
         return EXIT_TERMINATED if stop.signal == signal.SIGTERM else EXIT_INTERRUPTED

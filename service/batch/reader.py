@@ -125,23 +125,39 @@ class Table:
         whole = len(sample) < SAMPLE_BYTES
         self.delimiter, self.quotechar = _dialect(text, delimiter, whole=whole)
 
-        self._counter = _Replay(sample, stream)
+        self._replay = _Replay(sample, stream)
         wrapper = io.TextIOWrapper(
-            io.BufferedReader(self._counter, buffer_size=SAMPLE_BYTES),
+            io.BufferedReader(self._replay, buffer_size=SAMPLE_BYTES),
             encoding=self.encoding.codec,
             errors="surrogateescape",
             newline="",
         )
+        # progress is what the parser has consumed, not what was read ahead of it
+        self._chars = 0
+        self._bytes_per_char = len(sample) / len(text) if text else 1.0
         csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
-        self._reader = csv.reader(wrapper, delimiter=self.delimiter, quotechar=self.quotechar, strict=False)
+        self._reader = csv.reader(
+            self._counted(wrapper), delimiter=self.delimiter, quotechar=self.quotechar, strict=False
+        )
         self.header = self._read_header()
         self.sample = _sample_rows(text, self.delimiter, self.quotechar, len(self.header), whole=whole)
         self._started = False
 
     @property
     def bytes_read(self) -> int:
-        """Bytes taken from the stream so far (read-ahead included): progress for an ETA."""
-        return self._counter.count
+        """Bytes taken from the stream so far, read-ahead included."""
+        return self._replay.count
+
+    @property
+    def bytes_parsed(self) -> int:
+        """About how many bytes of the file the rows handed out so far took: progress for an ETA."""
+        done = round(self._chars * self._bytes_per_char)
+        return min(done, self.total_bytes) if self.total_bytes is not None else done
+
+    def _counted(self, lines: Iterator[str]) -> Iterator[str]:
+        for line in lines:
+            self._chars += len(line)
+            yield line
 
     def rows(self) -> Iterator[InputRow]:
         """The data rows in file order; a row that cannot be read carries a :class:`RowProblem`."""

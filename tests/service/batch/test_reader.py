@@ -189,3 +189,16 @@ def test_is_free_text() -> None:
     assert not is_free_text("Jan Jansen")
     assert not is_free_text("https://nos.nl/artikel/2414391-vs-sturen-militairen-naar-oost-europa")
     assert not is_free_text("12.500")
+
+
+def test_progress_follows_the_rows_handed_out_not_the_read_ahead(write: WriteFile) -> None:
+    lines = "".join(f"{i};Zelenskyj sprak in België met {i} militairen\r\n" for i in range(1000))
+    path = write("progress.csv", "id;claim\r\n" + lines)
+    table = open_file(path)
+    total = path.stat().st_size
+    rows = table.rows()
+    list(islice(rows, 500))
+    assert 0.45 * total < table.bytes_parsed < 0.55 * total  # half the rows are half the file...
+    assert table.bytes_read > table.bytes_parsed + 4096  # ...however far the reading has run ahead
+    list(rows)
+    assert table.bytes_parsed == total
