@@ -135,6 +135,9 @@ class _StandInVerifier:
             sources.append(SourceResult(snapshot.sources[source_id], stance, 0.8, passages, 0.5))
         self.template = Verification("", "en", "conflicting", 0.8, tuple(sources))
 
+    def verify(self, claim: str, **options: Any) -> Any:
+        return replace(self.template, claim=claim)
+
     def verify_many(self, claims: Sequence[str], **options: Any) -> Iterator[Any]:
         for claim in claims:
             yield replace(self.template, claim=claim)
