@@ -7,8 +7,11 @@ import os
 import platform
 import shutil
 import statistics
+import subprocess
+import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +65,57 @@ def record(name: str, result: dict[str, Any]) -> None:
     result = {"benchmark": name, "machine": machine(), **result}
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
+
+
+@dataclass
+class ChildRun:
+    """A benchmark child process: its exit code, output, peak RSS, and RSS sampled as it ran."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+    seconds: float
+    peak_rss_mb: float
+    samples: list[tuple[float, float, int]]  # (seconds since start, RSS in MB, size of the watched file)
+
+
+def run_child(cmd: Sequence[str], *, watch: Path | None = None, every: float = 0.25) -> ChildRun:
+    """Run ``cmd``, sampling its RSS (and the size of ``watch``) until it exits.
+
+    The peak is the larger of the last ``VmHWM`` seen (the high-water mark of
+    the child's own address space) and ``ru_maxrss`` from ``wait4``. Linux
+    carries the parent's high-water mark into ``ru_maxrss`` across ``exec``,
+    so the parent must stay small (no model loaded) for that figure to mean
+    anything; ``VmHWM`` starts afresh at ``exec``.
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        started = time.perf_counter()
+        child = subprocess.Popen(list(cmd), stdout=out, stderr=err)
+        samples: list[tuple[float, float, int]] = []
+        high = 0.0
+        while True:
+            pid, status, usage = os.wait4(child.pid, os.WNOHANG)
+            if pid:
+                break
+            memory = _memory_mb(child.pid)
+            if memory is not None:
+                rss, hwm = memory
+                high = max(high, hwm)
+                size = watch.stat().st_size if watch is not None and watch.exists() else 0
+                samples.append((time.perf_counter() - started, rss, size))
+            time.sleep(every)
+        seconds = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        peak = max(high, usage.ru_maxrss / 1024)
+        return ChildRun(child.returncode, out.read().decode(), err.read().decode(), seconds, peak, samples)
+
+
+def _memory_mb(pid: int) -> tuple[float, float] | None:
+    """(VmRSS, VmHWM) of a live process, in MB."""
+    try:
+        fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+        return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+    except (FileNotFoundError, ProcessLookupError, KeyError, ValueError):
+        return None

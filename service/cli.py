@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import click
 
 from service.api.server import serve
+from service.batch.cli import batch
 from service.corpus import Corpus
 from service.errors import CrosscheckError
 from service.schemas import SearchResponse, SourceInfo, VerificationResult
@@ -294,6 +295,7 @@ def delete(source_id: str, index_dir: Path | None, model: str | None) -> None:
 
 
 cli.add_command(serve)
+cli.add_command(batch)
 
 
 def main(argv: list[str] | None = None) -> None:

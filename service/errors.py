@@ -18,6 +18,7 @@ from index.errors import (
 )
 
 __all__ = [
+    "BatchTooLargeError",
     "ConfigurationError",
     "CrosscheckError",
     "DocumentError",
@@ -45,3 +46,7 @@ class InvalidInputError(CrosscheckError):
 
 class InvalidClaimError(InvalidInputError):
     """A claim or query that is empty, too long, or not text."""
+
+
+class BatchTooLargeError(InvalidInputError):
+    """A batch request with more claims than ``CROSSCHECK_BATCH_MAX_CLAIMS`` (HTTP 413)."""

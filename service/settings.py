@@ -77,6 +77,13 @@ class Settings(BaseSettings):
     )
     nli_threshold: float = Field(default=0.8, gt=0.5, le=1.0, description="NLI probability that decides a stance.")
     debug: bool = Field(default=False, description="Show tracebacks for unexpected errors.")
+    batch_max_claims: int = Field(
+        default=1000,
+        ge=1,
+        le=1_000_000,
+        description="Most claims one HTTP batch request may carry (a JSON list or the rows of a CSV upload); "
+        "larger requests are refused with 413. `crosscheck batch` has no limit: it streams.",
+    )
 
     # -- the HTTP service (crosscheck serve) --
     host: str = Field(default="127.0.0.1", min_length=1, description="Address the HTTP service binds to.")
