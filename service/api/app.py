@@ -91,7 +91,13 @@ def create_app(settings: Settings | None = None, corpus: Corpus | None = None) -
         allow_origin_regex=origin_regex(settings.cors_origins),
         allow_methods=["GET", "POST", "DELETE"],
         allow_headers=["Content-Type", "Authorization", "X-API-Key", REQUEST_ID_HEADER],
-        expose_headers=[REQUEST_ID_HEADER, "Retry-After"],
+        expose_headers=[
+            REQUEST_ID_HEADER,
+            "Retry-After",
+            "Content-Disposition",
+            "X-Crosscheck-Input-Encoding",
+            "X-Crosscheck-Claim-Column",
+        ],
         max_age=600,
     )
     app.add_middleware(RequestContext, log_requests=settings.access_log)

@@ -20,6 +20,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
 from service.errors import (
+    BatchTooLargeError,
     ConfigurationError,
     CrosscheckError,
     DocumentError,
@@ -77,6 +78,7 @@ class ErrorBody(BaseModel):
 # subclass listed here wins over its base.
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     ServiceNotReady: (503, "not_ready"),
+    BatchTooLargeError: (413, "too_many_claims"),
     InvalidClaimError: (422, "invalid_claim"),
     InvalidInputError: (422, "invalid_input"),
     DocumentError: (422, "invalid_document"),

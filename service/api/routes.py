@@ -6,19 +6,31 @@ status codes in one place.
 
 from __future__ import annotations
 
+import io
 from typing import Annotated, Any
+from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Path, Response, status
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
+from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
 from index.documents import Document, parse_html
+from service import batch
 from service.api.deps import CorpusDep, SettingsDep, StateDep, VerifierDep, WriteAccess
 from service.api.errors import documented
-from service.api.schemas import SOURCE_ID_PATTERN, DocumentRequest, Health, Readiness, SearchRequest, VerifyRequest
+from service.api.schemas import (
+    SOURCE_ID_PATTERN,
+    TOP_K_MAX,
+    BatchRequest,
+    BatchResponse,
+    DocumentRequest,
+    Health,
+    Readiness,
+    SearchRequest,
+    VerifyRequest,
+)
 from service.corpus import too_long
 from service.schemas import SearchResponse, SourceInfo, VerificationResult
-from service.verify import Filters
 
 router = APIRouter()
 
@@ -87,8 +99,70 @@ def _example(payload: Any) -> dict[str, Any]:
 def verify(body: Annotated[VerifyRequest, Depends(verify_request)], verifier: VerifierDep) -> VerificationResult:
     """For each source, the passages that support or conflict with the claim and why, and an overall verdict
     (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`."""
-    filters = Filters.of(body.sources, body.published_after, body.published_before)
-    return VerificationResult.from_core(verifier.verify(body.claim, top_k=body.top_k, filters=filters))
+    return VerificationResult.from_core(verifier.verify(body.claim, top_k=body.top_k, filters=body.filters()))
+
+
+@router.post(
+    "/v1/verify/batch",
+    tags=["verify"],
+    summary="Check many claims at once",
+    response_description="One row per claim, in the order sent, each with its result or the reason it was not checked",
+    responses=documented(400, 404, 413, 422, 500, 503),
+)
+def verify_batch(body: BatchRequest, verifier: VerifierDep, settings: SettingsDep) -> BatchResponse:
+    """Each row holds the same result as `POST /v1/verify` would give for its claim. An empty or over-long claim
+    gets an `error` in its row instead of failing the request; more than CROSSCHECK_BATCH_MAX_CLAIMS claims
+    answer 413. For whole spreadsheets, `POST /v1/verify/csv` streams."""
+    rows = batch.verify_batch(
+        body.claims, verifier, max_claims=settings.batch_max_claims, top_k=body.top_k, filters=body.filters()
+    )
+    return BatchResponse.of(rows)
+
+
+@router.post(
+    "/v1/verify/csv",
+    tags=["verify"],
+    summary="Check the claims of a CSV file; the result CSV streams back",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+            "description": "The input rows in order with their original columns, plus verdict, confidence, "
+            "per-source stances, the best supporting and conflicting passage, and error",
+        },
+        **documented(400, 404, 413, 422, 500, 503),
+    },
+)
+def verify_csv(
+    file: Annotated[UploadFile, File(description="The CSV: comma, semicolon or tab; UTF-8 (BOM or not) or cp1252")],
+    verifier: VerifierDep,
+    settings: SettingsDep,
+    column: Annotated[
+        str | None, Query(max_length=200, description="The claim column (default: `claim`, else the only text column)")
+    ] = None,
+    id_column: Annotated[str | None, Query(max_length=200, description="A column naming each row")] = None,
+    top_k: Annotated[int | None, Query(ge=1, le=TOP_K_MAX, description="Passages per source")] = None,
+) -> StreamingResponse:
+    """As `crosscheck batch IN.csv -o OUT.csv`: every row comes back in order in the file's own delimiter, a row
+    that cannot be checked with its `error`. The file is read and its claim column chosen before the answer
+    starts, so a file that cannot be read is a 422 (with the columns listed when no claim column is found);
+    more than CROSSCHECK_BATCH_MAX_CLAIMS rows answer 413. The upload counts against CROSSCHECK_MAX_BODY_BYTES."""
+    job = batch.CsvJob.open(
+        io.BytesIO(file.file.read()),  # bounded by the body limit; the response outlives the upload's temp file
+        verifier,
+        name=file.filename or "upload.csv",
+        column=column,
+        id_column=id_column,
+        max_rows=settings.batch_max_claims,
+        top_k=top_k,
+    )
+    headers = {
+        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(job.filename)}",
+        # What was detected, since the answer is UTF-8 whatever came in (with a BOM when Excel needs one).
+        "X-Crosscheck-Input-Encoding": job.table.encoding.label,
+        "X-Crosscheck-Claim-Column": quote(job.table.header[job.columns.claim]),
+    }
+    return StreamingResponse(job.chunks(), media_type=job.media_type, headers=headers)
 
 
 @router.post(

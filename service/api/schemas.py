@@ -9,10 +9,14 @@ schema tells a client exactly what is accepted.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.json_schema import SkipJsonSchema
+
+from service.batch import BatchRow, Summary
+from service.verify import Filters
 
 TOP_K_MAX = 50  # as Settings.top_k
 # As index.documents accepts: 1-200 characters, no slashes or control characters.
@@ -56,7 +60,31 @@ IsoDate = Annotated[
 ]
 
 
-class VerifyRequest(BaseModel):
+class CheckOptions(BaseModel):
+    """How many passages to show, and which sources to use: the same for one claim and for a batch."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top_k: int | None = Field(
+        default=None, ge=1, le=TOP_K_MAX, description="Passages shown per source (default CROSSCHECK_TOP_K)."
+    )
+    sources: list[SourceId] | None = Field(
+        default=None,
+        max_length=1000,
+        description="Only these source ids; absent or empty: every source. An unknown id answers 404.",
+    )
+    published_after: IsoDate | None = Field(
+        default=None,
+        description="Only sources published on or after this date (2022, 2022-02 or 2022-02-03); "
+        "undated sources are left out when a date filter is given.",
+    )
+    published_before: IsoDate | None = Field(default=None, description="Only sources published on or before this date.")
+
+    def filters(self) -> Filters:
+        return Filters.of(self.sources, self.published_after, self.published_before)
+
+
+class VerifyRequest(CheckOptions):
     """A claim to check, with optional filters on the sources used."""
 
     model_config = ConfigDict(
@@ -78,20 +106,47 @@ class VerifyRequest(BaseModel):
         description="The claim, in English or Dutch: a sentence or two. Longer than CROSSCHECK_MAX_CLAIM_CHARS "
         "(default 2,000 characters) is refused.",
     )
-    top_k: int | None = Field(
-        default=None, ge=1, le=TOP_K_MAX, description="Passages shown per source (default CROSSCHECK_TOP_K)."
+
+
+class BatchRequest(CheckOptions):
+    """Many claims at once, checked in order with the same options."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"claims": ["1,000 troops moved to Romania", "Duizend militairen gaan naar Polen", ""]}]
+        },
     )
-    sources: list[SourceId] | None = Field(
-        default=None,
-        max_length=1000,
-        description="Only these source ids; absent or empty: every source. An unknown id answers 404.",
+
+    claims: list[str] = Field(
+        min_length=1,
+        description="The claims, in English or Dutch. More than CROSSCHECK_BATCH_MAX_CLAIMS (default 1,000) is "
+        "refused with 413. An empty or over-long claim does not fail the request: its row carries an `error`.",
     )
-    published_after: IsoDate | None = Field(
-        default=None,
-        description="Only sources published on or after this date (2022, 2022-02 or 2022-02-03); "
-        "undated sources are left out when a date filter is given.",
-    )
-    published_before: IsoDate | None = Field(default=None, description="Only sources published on or before this date.")
+
+
+class BatchSummary(BaseModel):
+    rows: int
+    verdicts: dict[str, int] = Field(description="Rows by verdict, every verdict named")
+    errors: dict[str, int] = Field(description="Rows not checked, by kind: 'empty claim', 'claim too long', ...")
+
+
+class BatchResponse(BaseModel):
+    """One row per claim, in the order sent, and the counts."""
+
+    rows: list[BatchRow]
+    summary: BatchSummary
+
+    @classmethod
+    def of(cls, rows: Iterable[BatchRow]) -> BatchResponse:
+        done = list(rows)
+        counts = Summary()
+        for row in done:
+            counts.add(row.result.verdict if row.result else None, row.error)
+        totals = counts.as_dict()
+        return cls(
+            rows=done, summary=BatchSummary(rows=totals["rows"], verdicts=totals["verdicts"], errors=totals["errors"])
+        )
 
 
 class SearchRequest(BaseModel):

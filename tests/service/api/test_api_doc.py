@@ -13,6 +13,8 @@ DOC = REPO / "docs" / "api.md"
 EXAMPLE = re.compile(r"```bash\n(curl .*?)```\n\nResponse `(\d{3})`", re.S)
 ROUTES = [
     ("POST", "/v1/verify"),
+    ("POST", "/v1/verify/batch"),
+    ("POST", "/v1/verify/csv"),
     ("POST", "/v1/search"),
     ("GET", "/v1/sources"),
     ("POST", "/v1/documents"),
@@ -33,7 +35,7 @@ def test_every_route_has_a_curl_example() -> None:
         if method == "DELETE":
             uses = [c for c in uses if "-X DELETE" in c]
         elif method == "POST":
-            uses = [c for c in uses if "--data" in c]
+            uses = [c for c in uses if "--data" in c or "--form" in c]
         assert uses, f"no curl example for {method} {path}"
 
 
@@ -46,6 +48,7 @@ def test_the_examples_work_against_a_running_server(live_server: LiveServer) -> 
             capture_output=True,
             text=True,
             env=env,
+            cwd=REPO,  # the CSV example uploads docs/examples/claims.csv
             timeout=60,
             check=False,
         )
