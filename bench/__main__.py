@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
-BENCHMARKS = ["ingest", "search", "check", "verify", "api", "batch", "batch_memory"]
+BENCHMARKS = ["ingest", "search", "check", "api", "batch", "batch_memory"]
 
 
 def main() -> int:

@@ -1,19 +1,24 @@
-"""Warm ``check`` latency on the seed index: one claim through the whole verdict engine.
+"""Warm ``check`` latency on the seed index: one claim through the whole verdict engine, in this process.
 
 Each timed call is ``Verifier.verify(claim)``: analyse the claim, embed it
 (with any of its words not yet cached), retrieve candidate passages per
 source, decide each passage's stance, aggregate per source and overall.
-Claims are generated from templates with varying numbers, places and
-negations, so the per-claim work is never a cache hit: only passage analyses
-and the corpus's word vectors are warm, as they are in a running service.
+Claims come from the same templates, numbers and places as the HTTP load
+test (``bench/verify.lua``), so no cache of whole claims answers them: only
+the passage analyses and the corpus's word vectors are warm, as in a running
+service. The CPU per claim is what each API request costs before any HTTP
+work; its inverse times the cores is the ceiling for ``python -m bench.api``.
 
-    python -m bench.check [--runs 2000]
+    python -m bench.check [--runs 2000] [--threads 1]
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import re
+import time
+from pathlib import Path
 
 from bench.common import percentiles, record, time_calls
 from bench.search import build_seed_index
@@ -21,58 +26,53 @@ from index.embedding import load_embedder
 from service.verify import Verifier
 
 TARGET_P50_MS = 10.0
-TEMPLATES = [
-    "{n} troops moved to {place}",
-    "{n} American soldiers are being sent to {place}.",
-    "De VS sturen {n} militairen naar {place_nl}.",
-    "Rusland heeft {n} militairen aan de grens met {place_nl}.",
-    "The Pentagon placed {n} troops on high alert in {place}.",
-    "{place} did not send {n} troops to Ukraine.",
-    "Russia annexed Crimea in {year}.",
-    "The troops need {days} days to leave for Europe.",
-]
-PLACES = [
-    ("Romania", "Roemenië"),
-    ("Poland", "Polen"),
-    ("Germany", "Duitsland"),
-    ("Hungary", "Hongarije"),
-    ("Lithuania", "Litouwen"),
-    ("Bulgaria", "Bulgarije"),
-]
+LUA = Path(__file__).resolve().parent / "verify.lua"
 
 
-def claims(seed: int = 7) -> list[str]:
-    rng = random.Random(seed)
-    out = []
-    for _ in range(5000):
-        place, place_nl = rng.choice(PLACES)
-        out.append(
-            rng.choice(TEMPLATES).format(
-                n=f"{rng.choice([1, 2, 3, 4, 5, 8, 10, 20, 100]) * rng.choice([100, 1000]):,}",
-                place=place,
-                place_nl=place_nl,
-                year=rng.randint(1990, 2024),
-                days=rng.randint(2, 30),
-            )
-        )
-    return out
+def lua_list(name: str) -> list[str]:
+    """A list of strings from the wrk script, so both benchmarks draw from the same claims."""
+    block = re.search(rf"local {name} = \{{(.*?)\n?\}}\n", LUA.read_text(encoding="utf-8"), re.S)
+    if block is None:
+        raise SystemExit(f"{LUA}: no list named {name}")
+    return re.findall(r'"([^"]*)"', block.group(1))
+
+
+class Claims:
+    """Claims as ``verify.lua`` makes them: a template, a listed or random number, a place."""
+
+    def __init__(self, seed: int = 1) -> None:
+        self.templates, self.numbers, self.places = lua_list("templates"), lua_list("numbers"), lua_list("places")
+        self.rng = random.Random(seed)
+
+    def __call__(self) -> str:
+        rng = self.rng
+        number = rng.choice(self.numbers) if rng.random() < 0.5 else str(rng.randint(1, 200_000))
+        return rng.choice(self.templates).replace("%s", number, 1).replace("%s", rng.choice(self.places), 1)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=1, help="encoder threads (a server worker uses 1)")
     args = parser.parse_args()
 
-    verifier = Verifier(build_seed_index(load_embedder()))
-    pool = iter(claims())
-    samples = time_calls(lambda: verifier.verify(next(pool)), warmup=100, runs=args.runs)
-    stats = {k: round(v * 1000, 3) for k, v in percentiles(samples).items()}
+    verifier = Verifier(build_seed_index(load_embedder(threads=args.threads)))
+    claim = Claims()
+    for _ in range(200):  # the per-passage caches fill, as in a warm server
+        verifier.verify(claim())
+    cpu_started = time.process_time()
+    samples = time_calls(lambda: verifier.verify(claim()), warmup=0, runs=args.runs)
+    cpu_ms = (time.process_time() - cpu_started) * 1000 / args.runs
+    stats = {k: round(v * 1000, 2) for k, v in percentiles(samples).items()}
     record(
         "check",
         {
             "command": "python -m bench.check",
             "runs": args.runs,
+            "encoder_threads": args.threads,
             "latency_ms": stats,
+            "cpu_ms_per_claim": round(cpu_ms, 2),
+            "ceiling_claims_per_second_2_cores": round(2 * 1000 / cpu_ms, 1),
             "target_p50_ms": TARGET_P50_MS,
             "meets_target": stats["p50"] <= TARGET_P50_MS,
         },

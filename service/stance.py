@@ -21,13 +21,13 @@ compares the two analyses slot by slot and decides, in this order:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Literal
 
 import numpy as np
-from numpy.typing import NDArray
 
 from service.analysis import Analysis, Clause, EntityMention, Quantity
 from service.analysis.entities import PLACE_KINDS
@@ -539,14 +539,17 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     with_name_gaps = [text for text, near in zip(names.values(), near_names, strict=True) if not near]
 
     if words.words:
-        here = _word_cover_array(words.best(c.passage.content_folds))
-        near = _word_cover_array(words.best([w for a in c.context for w in a.content_folds]))
+        here = words.cover(c.passage.content_folds, WORD_FLOOR, WORD_FULL)
+        # per sentence, not the context as a whole: neighbouring candidates share their sentences
+        near = functools.reduce(
+            np.maximum, (words.cover(a.content_folds, WORD_FLOOR, WORD_FULL) for a in c.context), np.zeros_like(here)
+        )
         with_words = np.maximum(here, CONTEXT_FACTOR * near)
         weights = words.weights
         word_total = float(weights.sum())
         own_covered, with_covered = float(weights @ here), float(weights @ with_words)
-        own_word_gaps = [w for w, v in zip(words.words, here, strict=True) if v <= 0.0]
-        with_word_gaps = [w for w, v in zip(words.words, with_words, strict=True) if v <= 0.0]
+        own_word_gaps = [w for w, v in zip(words.words, here.tolist(), strict=True) if v <= 0.0]
+        with_word_gaps = [w for w, v in zip(words.words, with_words.tolist(), strict=True) if v <= 0.0]
     else:
         word_total = own_covered = with_covered = 0.0
         own_word_gaps, with_word_gaps = [], []
@@ -564,11 +567,6 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
         build(with_names, with_covered, with_name_gaps, with_word_gaps),
         build(own_names, own_covered, own_name_gaps, own_word_gaps),
     )
-
-
-def _word_cover_array(similarity: NDArray[np.float32]) -> NDArray[np.float32]:
-    covered: NDArray[np.float32] = np.clip((similarity - WORD_FLOOR) / (WORD_FULL - WORD_FLOOR), 0.0, 1.0)
-    return covered
 
 
 def _best_clause(c: _Comparison) -> Clause:
