@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from index.store import CorpusIndex
+from tests.live import LiveServer, start_server
 from tests.service.api.conftest import AUTH
-from tests.service.conftest import LiveServer, start_server
 
 DOC = {"source_id": "live-doc", "text": "Vierduizend mariniers gaan naar Litouwen. Dat meldt het ministerie."}
 
