@@ -114,14 +114,25 @@ export function sourceCard(source) {
   return card;
 }
 
-// Fills the result section: `root` holds #verdict, #verdict-label, #confidence, #summary, #notes and #sources,
-// as the web page's index.html and the extension's panel.html both lay them out.
+// Fills `root` (the page's result section) with the verdict and one card per source. The parts keep ids
+// (#verdict, #verdict-label, #sources, ...) that the pages' labels, focus and tests refer to.
 export function renderResult(root, data) {
-  const part = (id) => root.querySelector(`#${id}`);
-  part("verdict").dataset.verdict = data.verdict;
-  part("verdict-label").textContent = VERDICT_WORDS[data.verdict] || data.verdict;
-  part("confidence").textContent = `confidence ${data.confidence.toFixed(2)} ·`;
-  part("summary").textContent = data.summary;
-  part("notes").replaceChildren(...(data.notes || []).map((note) => el("li", null, note)));
-  part("sources").replaceChildren(...data.sources.map(sourceCard));
+  const named = (node, id) => Object.assign(node, { id });
+  const label = named(el("h2", "cc-verdict-label", VERDICT_WORDS[data.verdict] || data.verdict), "verdict-label");
+  label.tabIndex = -1;  // focused by the web page, so screen readers read the verdict
+  const meta = el("p", "cc-verdict-meta");
+  meta.append(
+    named(el("span", null, `confidence ${data.confidence.toFixed(2)} ·`), "confidence"),
+    " ",
+    named(el("span", null, data.summary), "summary"),
+  );
+  const notes = named(el("ul", "cc-notes"), "notes");
+  notes.append(...(data.notes || []).map((note) => el("li", null, note)));
+  const verdict = named(el("div", "cc-verdict"), "verdict");
+  verdict.dataset.verdict = data.verdict;
+  verdict.append(label, meta, notes);
+  const sources = named(el("ol", "cc-sources"), "sources");
+  sources.setAttribute("aria-label", "Sources");
+  sources.append(...data.sources.map(sourceCard));
+  root.replaceChildren(verdict, sources);
 }
