@@ -19,7 +19,7 @@ function setStatus(text, state) {
 // -- readiness: the index may still be loading (first start builds it from the seeds) --
 async function watchReadiness() {
   for (;;) {
-    let body = null;
+    let body;
     try {
       const response = await fetch("/readyz", { headers: { Accept: "application/json" } });
       body = await response.json();
@@ -27,7 +27,7 @@ async function watchReadiness() {
         setStatus(`${body.sources} sources, ${body.passages} passages indexed`, "ready");
         return;
       }
-    } catch (err) {
+    } catch {
       body = { status: "loading", message: "cannot reach the server" };
     }
     if (body && body.status === "failed") {
