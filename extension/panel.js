@@ -9,6 +9,7 @@ const claimQuote = $("claim");
 const stateLine = $("state");
 const errorBox = $("error");
 const result = $("result");
+const fullResultLine = $("full-result-line");
 
 const limits = new Map();  // service address -> its claim limit, learnt once per panel
 let current = null;  // the check under way: a newer selection aborts it
@@ -21,7 +22,7 @@ function show(state, { message = "", kind = "" } = {}) {
   errorBox.dataset.kind = kind;
   errorBox.textContent = state === "error" ? message : "";
   result.hidden = state !== "done";
-  $("full-result-line").hidden = state !== "done";
+  fullResultLine.hidden = state !== "done";
 }
 
 // A selection spans lines and indentation; the service wants the sentence.
@@ -59,7 +60,9 @@ async function check(selection) {
   }
   const settings = await loadSettings();
   const { apiUrl } = settings;
-  if (!(await mayReach(apiUrl))) {
+  const allowed = await mayReach(apiUrl);
+  if (controller !== current) return;  // superseded by a newer selection meanwhile
+  if (!allowed) {
     show("error", {
       kind: "permission",
       message: `crosscheck may not reach ${new URL(apiUrl).origin} yet: open Settings and save the address to allow it.`,
@@ -74,11 +77,12 @@ async function check(selection) {
   }, settings.timeoutSeconds * 1000);
   try {
     const limit = await claimLimit(apiUrl, controller.signal);
+    const length = [...claim].length;  // in code points, as the service counts
     if (controller !== current) return;
-    if (limit !== null && claim.length > limit) {
+    if (limit !== null && length > limit) {
       show("error", {
         kind: "too-long",
-        message: `The selection has ${claim.length.toLocaleString("en")} characters; the service checks at most ` +
+        message: `The selection has ${length.toLocaleString("en")} characters; the service checks at most ` +
           `${limit.toLocaleString("en")}. Select a sentence or two.`,
       });
       return;
