@@ -1,6 +1,8 @@
 # crosscheck developer commands. The two that matter:
 #   make run    install everything into .venv/ and serve crosscheck on the bundled seeds (HOST, PORT)
 #   make test   install dev tools and run the whole test suite (what CI runs)
+# and, for the browser extension:
+#   make extension   build/extension/{chromium,firefox}/ to load unpacked, and the store zips in dist/
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -14,7 +16,7 @@ TORCH := torch==2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-dev run test lint format bench clean
+.PHONY: setup setup-dev run test lint lint-js extension format bench clean
 
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
@@ -34,20 +36,28 @@ $(VENV)/.dev: $(VENV)/.runtime
 	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	touch $@
 
+# ESLint for the web page's and the extension's scripts, pinned by package-lock.json.
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 run: setup
 	$(BIN)/crosscheck ingest seeds/ --quiet
 	$(BIN)/crosscheck serve --host $(HOST) --port $(PORT)
 
-test: setup-dev
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
-	$(BIN)/mypy
+test: lint
 	$(BIN)/pytest
 
-lint: setup-dev
+lint: setup-dev lint-js
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+lint-js: node_modules/.installed
+	node_modules/.bin/eslint --max-warnings 0 .
+
+extension:
+	$(PYTHON) extension/build.py
 
 format: setup-dev
 	$(BIN)/ruff format .
@@ -57,4 +67,4 @@ bench: setup
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist node_modules *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -1,4 +1,4 @@
-"""Shared fixtures: a deterministic fake embedder for unit tests, the real model once per session."""
+"""Shared fixtures: a deterministic fake embedder for unit tests, the real model and a live server once per session."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from tests.live import LiveServer, start_server
+
 # Nothing in the test suite may reach a model hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -20,6 +22,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 SHARED = REPO.parent / "shared"
+# The seed sources that support "1,000 troops moved to Romania".
+THOUSAND_TO_ROMANIA = ("000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2")
 
 _WORD = re.compile(r"\w+")
 
@@ -98,9 +102,18 @@ def seed_corpus(seed_index_dir: Path, real_embedder: Any, monkeypatch: pytest.Mo
     yield Corpus(Settings(index_dir=seed_index_dir), embedder=real_embedder)
 
 
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    """One real ``crosscheck serve`` for the session, over the bundled model; its index is built from the seeds."""
+    root = tmp_path_factory.mktemp("live")
+    server = start_server(root / "index", root / "server.log")
+    yield server
+    server.stop()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests that use the real model are integration tests, whatever file they live in."""
+    """Tests that use the real model (in process or in a live server) are integration tests, wherever they live."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
-        if {"real_embedder", "seed_index_dir", "seed_corpus"} & set(fixtures):
+        if {"real_embedder", "seed_index_dir", "seed_corpus", "live_server"} & set(fixtures):
             item.add_marker(pytest.mark.integration)

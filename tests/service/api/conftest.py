@@ -15,10 +15,9 @@ from service.api.app import create_app
 from service.corpus import Corpus
 from service.settings import Settings
 from tests.conftest import FakeEmbedder
-from tests.service.conftest import API_KEY
+from tests.live import API_KEY
 
 AUTH = {"X-API-Key": API_KEY}
-THOUSAND_TO_ROMANIA = ("000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2")
 
 
 def started(app: FastAPI, **client_options: Any) -> TestClient:

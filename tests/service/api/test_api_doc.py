@@ -7,7 +7,7 @@ import re
 import subprocess
 
 from tests.conftest import REPO
-from tests.service.conftest import API_KEY, LiveServer
+from tests.live import API_KEY, LiveServer
 
 DOC = REPO / "docs" / "api.md"
 EXAMPLE = re.compile(r"```bash\n(curl .*?)```\n\nResponse `(\d{3})`", re.S)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 
 from service.schemas import VerificationResult
-from tests.service.api.conftest import THOUSAND_TO_ROMANIA
+from tests.conftest import THOUSAND_TO_ROMANIA
 
 
 def test_batch_keeps_every_claim_in_order_and_bad_ones_get_an_error(client: TestClient) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -16,8 +15,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from index.store import CorpusIndex
+from tests.live import LiveServer
 from tests.service.api.conftest import AUTH
-from tests.service.conftest import LiveServer, start_server
 
 DOC = {"source_id": "live-doc", "text": "Vierduizend mariniers gaan naar Litouwen. Dat meldt het ministerie."}
 
@@ -109,9 +108,7 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
     """Two worker processes over one index: a write through one is read by both; after SIGTERM the
     process exits 0 and the write is a complete generation on disk. (Reading it back through a
     restarted app is test_consistency.py's; here the index is opened directly, without the model.)"""
-    index_dir = tmp_path / "index"
-    shutil.copytree(live_server.index_dir, index_dir, ignore=shutil.ignore_patterns(".lock"))
-    server = start_server(index_dir, tmp_path / "two-workers.log", "--workers", "2")
+    server = live_server.another(tmp_path, "--workers", "2")
     try:
         assert httpx.post(f"{server.url}/v1/documents", json=DOC, headers=AUTH).status_code == 201
         # New connections until both workers have answered: the kernel hands each accept to whichever
@@ -132,7 +129,7 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
     messages = [json.loads(line)["message"] for line in server.log_lines()]  # every line JSON, warnings too
     assert sum("Application shutdown complete" in m for m in messages) == 2
 
-    reopened = CorpusIndex.open(index_dir, model="use-multilingual-v3").snapshot
+    reopened = CorpusIndex.open(server.index_dir, model="use-multilingual-v3").snapshot
     assert reopened.sources["live-doc"].sentence_count == 2
     assert [p.text for p in reopened.source_passages("live-doc")] == [
         "Vierduizend mariniers gaan naar Litouwen.",

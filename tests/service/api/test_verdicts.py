@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from tests.service.api.conftest import THOUSAND_TO_ROMANIA
+from tests.conftest import THOUSAND_TO_ROMANIA
 
 
 def test_thousand_troops_to_romania_is_supported_by_three_sources(real_client: TestClient) -> None:

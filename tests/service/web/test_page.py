@@ -1,44 +1,27 @@
 """The web page in a real browser: Debian's chromium driven by Playwright against a real ``crosscheck serve``.
 
-Skipped when /usr/bin/chromium is missing, unless CROSSCHECK_REQUIRE_BROWSER=1 (CI sets it).
-The screenshots land in tests/artifacts/.
+Skipped when /usr/bin/chromium is missing, unless CROSSCHECK_REQUIRE_BROWSER=1 (see tests/browser.py).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
 
-from tests.conftest import REPO
-from tests.service.conftest import API_KEY, LiveServer
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, record_problems, require_chromium, screenshot
+from tests.conftest import THOUSAND_TO_ROMANIA
+from tests.live import API_KEY, LiveServer
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "tests" / "artifacts"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-THOUSAND_TO_ROMANIA = ["000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2"]
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.is_file():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get("CROSSCHECK_REQUIRE_BROWSER") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
+    require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -51,10 +34,7 @@ def browser() -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB")
     page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
-    page.problems = problems
+    page.problems = record_problems(page)
     yield page
     context.close()
 
@@ -77,7 +57,7 @@ def test_a_claim_shows_the_verdict_and_three_supporting_sources(page: Any, live_
     assert page.locator("#verdict-label").inner_text().lower() == "supported"
     supporting = page.locator("li.cc-card[data-stance='supports']")
     ids = supporting.evaluate_all("cards => cards.map(c => c.dataset.sourceId)")
-    assert sorted(ids) == THOUSAND_TO_ROMANIA
+    assert sorted(ids) == list(THOUSAND_TO_ROMANIA)
     for card in supporting.all():
         assert card.locator(".cc-stance").inner_text() == "supports"
         assert card.locator(".cc-date").inner_text()  # a date, or "undated"
@@ -89,9 +69,22 @@ def test_a_claim_shows_the_verdict_and_three_supporting_sources(page: Any, live_
     assert first_mark.get_attribute("title").endswith("matches the claim")
     assert page.locator("li.cc-card").count() == 5
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "web-verify-supported.png"), full_page=True)
+    screenshot(page, "web-verify-supported.png")
     assert page.problems == []  # no script errors, no content-security-policy violations
+
+
+def test_a_claim_in_the_address_is_checked_at_once(page: Any, live_server: LiveServer) -> None:
+    """The browser extension links to /?claim=... for the full result."""
+    page.goto(f"{live_server.url}/?{urlencode({'claim': '1,000 troops moved to Romania', 'top_k': 2})}")
+    page.wait_for_selector("#result:not([hidden]) #verdict[data-verdict]", timeout=30_000)
+    assert page.get_by_label("Claim").input_value() == "1,000 troops moved to Romania"
+    assert page.locator("#top_k").input_value() == "2"
+    assert page.locator("#verdict").get_attribute("data-verdict") == "supported"
+    per_card = page.locator("li.cc-card").evaluate_all(
+        "cards => cards.map(c => c.querySelectorAll('.cc-passage').length)"
+    )
+    assert max(per_card) == 2  # top_k from the address was sent
+    assert page.problems == []
 
 
 def test_an_empty_claim_is_refused_in_the_page(page: Any, live_server: LiveServer) -> None:
@@ -126,7 +119,6 @@ def test_text_from_sources_is_shown_as_text_never_run(page: Any, live_server: Li
         assert "<b>nog</b>" in card.locator(".cc-passage-text").first.inner_text()
         card.click()  # nothing happens either way
         assert page.evaluate("() => window.pwned") is None
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "web-escaping.png"), full_page=True)
+        screenshot(page, "web-escaping.png")
     finally:
         httpx.delete(f"{live_server.url}/v1/documents/xss-probe", headers=headers)

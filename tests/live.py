@@ -1,21 +1,22 @@
-"""A real ``crosscheck serve`` process on loopback, for the API's wire-level tests and the browser test."""
+"""A real ``crosscheck serve`` process on loopback, for the API's wire-level tests and the browser tests.
+
+The session-wide ``live_server`` fixture over it is in tests/conftest.py, so every test package shares one server."""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-import pytest
 
-from tests.conftest import REPO
+REPO = Path(__file__).resolve().parent.parent  # not from tests.conftest, which imports this module
 
 API_KEY = "test-key-0123456789abcdef"
 
@@ -30,6 +31,13 @@ class LiveServer:
 
     def log_lines(self) -> list[str]:
         return self.log_path.read_text(encoding="utf-8").splitlines()
+
+    def another(self, root: Path, *args: str) -> LiveServer:
+        """A second server over a copy of this one's index (no ingest, so ready in seconds): for a test that
+        writes to its server or stops it without disturbing the others."""
+        index_dir = root / "index"
+        shutil.copytree(self.index_dir, index_dir, ignore=shutil.ignore_patterns(".lock"))
+        return start_server(index_dir, root / "server.log", *args)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 30) -> int:
         if self.process.poll() is None:
@@ -64,26 +72,14 @@ def start_server(
         if process.poll() is not None:
             raise AssertionError(f"server exited with {process.returncode}:\n{log_path.read_text()}")
         try:
-            if httpx.get(f"{server.url}/readyz", timeout=5).status_code == 200:
-                return server
+            ready = httpx.get(f"{server.url}/readyz", timeout=5)
         except httpx.TransportError:
-            pass
+            ready = None
+        if ready is not None and ready.status_code == 200:
+            return server
+        if ready is not None and ready.json().get("status") == "failed":  # no point waiting out the timeout
+            server.stop(signal.SIGKILL)
+            raise AssertionError(f"the server cannot serve: {ready.json().get('message')}\n{log_path.read_text()}")
         time.sleep(0.5)
     server.stop(signal.SIGKILL)
     raise AssertionError(f"server not ready after {ready_timeout}s:\n{log_path.read_text()}")
-
-
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    """One real server for the session, over the bundled model; its index is built from the seeds on first start."""
-    root = tmp_path_factory.mktemp("live")
-    server = start_server(root / "index", root / "server.log")
-    yield server
-    server.stop()
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests on a live server load the real model: integration tests."""
-    for item in items:
-        if {"live_server", "real_client"} & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.integration)
