@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from index.store import Passage, Snapshot, SourceHits, SourceRecord
-from service.analysis import Analysis, analyze
+from service.analysis import Analysis, analyze, analyze_passage
 from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
 from service.errors import InvalidInputError
@@ -215,7 +215,7 @@ class Verifier:
         return results
 
     def _analysis(self, passage: Passage, source: SourceRecord) -> Analysis:
-        return analyze(passage.text, source.language)
+        return analyze_passage(passage.text, source.language)
 
     def _actors(self, source: SourceRecord) -> frozenset[str]:
         """Everyone the source has acting (cached per version of the source)."""
@@ -224,7 +224,7 @@ class Verifier:
         if actors is None:
             snapshot = self.corpus.index().snapshot
             actors = acting_parties(
-                analyze(p.text, source.language) for p in snapshot.source_passages(source.source_id)
+                analyze_passage(p.text, source.language) for p in snapshot.source_passages(source.source_id)
             )
             with self._lock:
                 if len(self._source_actors) > SOURCE_CACHE:
@@ -236,7 +236,7 @@ class Verifier:
         """Two sentences before and one after: who "het land" or "dat" refers to."""
         source = snapshot.sources[passage.source_id]
         return tuple(
-            analyze(p.text, source.language)
+            analyze_passage(p.text, source.language)
             for p in snapshot.neighbors(passage, CONTEXT_BEFORE)
             if p.id != passage.id and p.position <= passage.position + CONTEXT_AFTER
         )

@@ -15,6 +15,6 @@ from service.analysis.model import (
     Token,
     Year,
 )
-from service.analysis.pipeline import analyze
+from service.analysis.pipeline import analyze, analyze_passage
 
-__all__ = ["Analysis", "Clause", "Duration", "EntityMention", "Quantity", "Token", "Year", "analyze"]
+__all__ = ["Analysis", "Clause", "Duration", "EntityMention", "Quantity", "Token", "Year", "analyze", "analyze_passage"]

@@ -229,9 +229,15 @@ def analysis_language(text: str, hint: str | None = None) -> str:
     return detected if detected in _ANALYSIS_LANGUAGES else "en"
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=50_000)
+def analyze_passage(text: str, language: str | None = None) -> Analysis:
+    """:func:`analyze`, cached: passages recur from claim to claim, claims do not (a batch of a
+    million claims must not fill the cache)."""
+    return analyze(text, language)
+
+
 def analyze(text: str, language: str | None = None) -> Analysis:
-    """Everything the stance comparison reads from one sentence (cached: passages recur)."""
+    """Everything the stance comparison reads from one sentence."""
     lex = lexicon()
     lang = analysis_language(text, language)
     tokens = tokenize(text, lang)
