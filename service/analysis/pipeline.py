@@ -54,12 +54,37 @@ def tokenize(text: str, language: str) -> list[Token]:
 
 def _phrase_at(tokens: Sequence[Token], i: int, phrases: Sequence[tuple[str, ...]], *, lemmas: bool = False) -> int:
     """Length of the first phrase (word tuple) that starts at token ``i``, else 0."""
-    for phrase in phrases:
+    by_first = _by_first_word(phrases)
+    token = tokens[i]
+    candidates = by_first.get(token.fold, ())
+    if lemmas and token.lemma != token.fold:
+        candidates = sorted([*candidates, *by_first.get(token.lemma, ())])  # the lexicon's order decides
+    for _, phrase in candidates:
         n = len(phrase)
         window = tokens[i : i + n]
         if tuple(t.fold for t in window) == phrase or (lemmas and tuple(t.lemma for t in window) == phrase):
             return n
     return 0
+
+
+_PHRASE_INDEX: dict[int, tuple[Sequence[tuple[str, ...]], dict[str, list[tuple[int, tuple[str, ...]]]]]] = {}
+
+
+def _by_first_word(phrases: Sequence[tuple[str, ...]]) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+    """Phrases by their first word, with their position in the list: each token looks at a few, not all.
+
+    Keyed by identity (the lexicon's tuples live as long as the process); the list is kept
+    with its index so a recycled id can never hand back another list's index.
+    """
+    entry = _PHRASE_INDEX.get(id(phrases))
+    if entry is not None and entry[0] is phrases:
+        return entry[1]
+    index: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
+    for position, phrase in enumerate(phrases):
+        if phrase:
+            index.setdefault(phrase[0], []).append((position, phrase))
+    _PHRASE_INDEX[id(phrases)] = (phrases, index)
+    return index
 
 
 def _clause_bounds(tokens: Sequence[Token], lex: Lexicon) -> list[tuple[int, int]]:
