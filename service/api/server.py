@@ -100,7 +100,8 @@ def check(settings: Settings) -> list[str]:
 def run(settings: Settings) -> None:
     """Bind, say where, and serve until stopped; workers read their settings from the environment."""
     import uvicorn
-    from uvicorn.supervisors import Multiprocess
+
+    from service.api.supervisor import Supervisor
 
     for note in check(settings):
         click.echo(f"note: {note}", err=True)
@@ -119,33 +120,39 @@ def run(settings: Settings) -> None:
     )
     if settings.workers == 1:
         config.load_app()  # an app that cannot be built fails here, before the URL is announced
-    sock = bind(settings.host, settings.port)
+    sockets = [bind(settings.host, settings.port, reuse_port=settings.workers > 1)]
+    port = sockets[0].getsockname()[1]
+    # one listening socket per worker, so the kernel spreads connections over the workers
+    sockets += [bind(settings.host, port, reuse_port=True) for _ in range(settings.workers - 1)]
     host = f"[{settings.host}]" if ":" in settings.host else settings.host
-    url = f"http://{host}:{sock.getsockname()[1]}"
+    url = f"http://{host}:{port}"
     click.echo(f"crosscheck is serving on {url}  (API docs: {url}/docs; Ctrl+C stops it)", err=False)
     sys.stdout.flush()
     server = uvicorn.Server(config)
     try:
         if settings.workers > 1:
-            Multiprocess(config, sockets=[sock]).run()
+            Supervisor(config, sockets).run()
         else:
-            server.run(sockets=[sock])
+            server.run(sockets=sockets)
     except KeyboardInterrupt:
         pass
     if settings.workers == 1 and not server.started:
         raise ConfigurationError("the server did not start; the log above says why")
 
 
-def bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int, *, reuse_port: bool = False) -> socket.socket:
     """The listening socket, made here rather than by uvicorn, with the protocol named.
 
     asyncio turns Nagle's algorithm off only on sockets whose protocol is TCP; uvicorn's own
     ``bind_socket`` leaves it unset (0), so on a kept-alive connection every response after the
-    first waited ~40 ms for the client's delayed ACK.
+    first waited ~40 ms for the client's delayed ACK. ``reuse_port`` lets several sockets,
+    one per worker, listen on one port.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     try:
         sock.bind((host.strip("[]"), port))
     except OSError as exc:

@@ -123,6 +123,19 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
                 entries = [json.loads(line) for line in server.log_lines()]
                 pids = {e["pid"] for e in entries if e["logger"] == "crosscheck.access" and e["path"] == "/v1/sources"}
         assert len(pids) == 2, "both workers answered"
+
+        # Connections opened all at once (as wrk and connection pools open theirs) are spread over the
+        # workers too: each worker listens on its own SO_REUSEPORT socket.
+        burst = [_connect(server.url) for _ in range(16)]
+        for n, sock in enumerate(burst):
+            request = f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: burst-{n}\r\nConnection: close\r\n\r\n"
+            sock.sendall(request.encode())
+        for sock in burst:
+            assert _read_response(sock).startswith(b"HTTP/1.1 200 ")
+            sock.close()
+        entries = [json.loads(line) for line in server.log_lines()]
+        burst_pids = {e["pid"] for e in entries if str(e.get("request_id", "")).startswith("burst-")}
+        assert len(burst_pids) == 2, "a burst of connections went to one worker"
     finally:
         code = server.stop(signal.SIGTERM)
     assert code == 0
