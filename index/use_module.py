@@ -21,10 +21,12 @@ from index.embedding import USE_DIMENSION, available_cpus
 
 log = logging.getLogger(__name__)
 
-# Below this many texts a batch runs on one thread with all BLAS threads:
-# lowest latency for a single query. Above it, the batch is dealt out to one
-# thread per CPU with one BLAS thread each, which measured 1,060 sentences/s on
-# two cores against 845/s for one thread with two BLAS threads.
+# From this many texts a batch is dealt out to one thread per CPU with one BLAS
+# thread each, which measured 1,060 sentences/s on two cores against 845/s for
+# one thread with two BLAS threads. Smaller batches (a query, a claim) run on
+# one thread with one BLAS thread: a second BLAS thread left a one-sentence
+# query just as slow (p50 11.2 ms for a whole check either way) and doubled
+# the CPU it took, which a server answering requests side by side pays for.
 PARALLEL_MIN_TEXTS = 64
 
 
@@ -80,9 +82,11 @@ class UniversalSentenceEncoder(InputModule):
         return self._backends
 
     def encode(self, texts: list[str]) -> NDArray[np.float32]:
-        backends = self._parallel_backends() if self._workers > 1 and len(texts) >= PARALLEL_MIN_TEXTS else None
+        backends = self._parallel_backends() if self._workers > 1 else None
         if backends is None or self._pool is None:
             return np.asarray(self._use.encode(texts), dtype=np.float32)
+        if len(texts) < PARALLEL_MIN_TEXTS:
+            return np.asarray(backends[0].encode(texts), dtype=np.float32)
         from threadpoolctl import threadpool_limits
 
         # Deal texts round-robin: sentence-transformers sorts a batch by length,

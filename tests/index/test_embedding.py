@@ -84,3 +84,6 @@ def test_large_batches_split_over_threads_give_the_same_vectors(real_embedder: A
     single = np.concatenate([module.encode([t]) for t in texts])
     np.testing.assert_allclose(pooled, single, atol=1e-5)
     assert module._backends is not None  # the pooled path really ran
+    # and both are what the packaged encoder, with its own BLAS threads, computes
+    packaged = np.asarray(module._use.encode(texts[:8]), dtype=np.float32)
+    np.testing.assert_allclose(single[:8], packaged, atol=1e-5)
