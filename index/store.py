@@ -142,6 +142,7 @@ class FaissBackend:
 
         self.dimension = dimension
         self._index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dimension))
+        _omp_default_threads()  # read before a small search sets the count to 1, or large ones stay serial
 
     @classmethod
     def load(cls, path: Path) -> FaissBackend:

@@ -271,3 +271,23 @@ def test_vectors_are_stored_normalised_and_ids_are_stable(index_dir: Path, fake_
         fake_embedder.encode(["Tweeduizend militairen gaan naar Polen en Duitsland."]), 1
     )
     assert np.isclose(scores[0][0], 1.0, atol=1e-5)
+
+
+def test_large_searches_keep_every_openmp_thread_after_small_ones() -> None:
+    """Small searches set OpenMP to one thread; the count large ones restore must be read before that."""
+    script = """
+import faiss, numpy as np
+from index import store
+default = faiss.omp_get_max_threads()
+backend = store.FaissBackend(4)
+backend.add(np.arange(4, dtype=np.int64), np.eye(4, dtype=np.float32))
+backend.search(np.eye(1, 4, dtype=np.float32), 1)  # small: one thread
+assert faiss.omp_get_max_threads() == 1
+store._SERIAL_SEARCH_WORK = 0  # every search is large from here on
+backend.search(np.eye(1, 4, dtype=np.float32), 1)
+print(faiss.omp_get_max_threads(), default)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, check=False)
+    assert run.returncode == 0, run.stderr
+    restored, default = run.stdout.split()
+    assert restored == default
