@@ -58,15 +58,19 @@ def choose_columns(
     sample: Sequence[Sequence[str]],
     column: str | None = None,
     id_column: str | None = None,
+    *,
+    options: tuple[str, str] = ("--column", "--id-column"),
 ) -> Columns:
     """The claim column: ``column`` if given, else one named ``claim``, else the only free-text column.
 
     Names match exactly, else ignoring case and surrounding spaces. Anything
     ambiguous or missing is an error that lists the columns, never a guess.
+    ``options`` are what the caller calls the two choices, for the messages
+    (the CLI's options, the HTTP route's query parameters).
     """
     listing = ", ".join(repr(h) for h in header)
     if column is not None:
-        claim = _find(header, column, "--column")
+        claim = _find(header, column, options[0])
         reason = f"column {header[claim]!r}"
     elif (named := _match(header, "claim")) is not None:
         claim, reason = named, f"column {header[named]!r}"
@@ -83,10 +87,10 @@ def choose_columns(
             )
             raise TableError(
                 f"which column holds the claims? There is no column named 'claim' and {found}; "
-                f"name it with --column. The columns are: {listing}"
+                f"name it with {options[0]}. The columns are: {listing}"
             )
         claim, reason = texts[0], f"column {header[texts[0]]!r}, the only one that holds sentences"
-    ident = _find(header, id_column, "--id-column") if id_column is not None else None
+    ident = _find(header, id_column, options[1]) if id_column is not None else None
     return Columns(claim, ident, reason)
 
 

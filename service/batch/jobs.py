@@ -26,6 +26,9 @@ from service.batch.output import BatchRow, CsvOutput
 from service.batch.reader import Table
 from service.verify import Filters, Verifier
 
+# What the route calls the column choices, for error messages (the CLI says --column).
+QUERY_PARAMETERS = ("the column parameter", "the id_column parameter")
+
 
 def verify_batch(
     claims: Sequence[object],
@@ -92,7 +95,7 @@ class CsvJob:
         """
         start = stream.tell() if max_rows is not None else 0
         table = Table(stream, name=name, encoding=encoding, delimiter=delimiter)
-        columns = choose_columns(table.header, table.sample, column, id_column)
+        columns = choose_columns(table.header, table.sample, column, id_column, options=QUERY_PARAMETERS)
         if max_rows is not None:
             ensure_batch_size(sum(1 for _ in islice(table.rows(), max_rows + 1)), max_rows)
             stream.seek(start)

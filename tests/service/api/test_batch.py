@@ -96,6 +96,7 @@ def test_csv_upload_errors_come_before_the_stream(make_client: Callable[..., Tes
 
     status, text, _ = _upload(client, b"id,claim\n1,a\n", column="bewering")
     assert status == 422 and "bewering" in text
+    assert "the column parameter" in text and "--column" not in text  # the route's words, not the CLI's
 
     status, text, _ = _upload(client, b"")
     assert status == 422
