@@ -159,44 +159,34 @@ class ClaimWords:
         self.weights = weights if weights is not None else np.ones(len(words), dtype=np.float32)
         self._column = column
         self._scores = scores
-        self._cache: dict[tuple[str, ...], NDArray[np.float32]] = {}
-        self._cover_scores: NDArray[np.float32] | None = None
-        self._cover_cache: dict[tuple[str, ...], NDArray[np.float32]] = {}
+        self._scaled: dict[tuple[float, float], NDArray[np.float32]] = {}
+        self._cache: dict[tuple[float, float, tuple[str, ...]], NDArray[np.float32]] = {}
 
-    def best(self, passage_words: Iterable[str]) -> NDArray[np.float32]:
-        """The best similarity of each claim word to any of ``passage_words`` (0 where none)."""
-        key = tuple(passage_words)
+    def cover(self, passage_words: Iterable[str], floor: float, full: float) -> NDArray[np.float32]:
+        """How far each claim word is covered by ``passage_words``: 0 up to similarity ``floor``,
+        1 from ``full``, linear between (0 for every word when none of them is known).
+
+        The scale is monotonic, so it is applied once to the whole matrix and the best match
+        per word taken after it.
+        """
+        key = (floor, full, tuple(passage_words))
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        columns = [self._column[w] for w in key if w in self._column]
-        if not columns or not self.words:
-            best = np.zeros(len(self.words), dtype=np.float32)
-        else:
-            best = self._scores[:, columns].max(axis=1)
-        self._cache[key] = best
-        return best
-
-    def cover(self, passage_words: Iterable[str], floor: float, full: float) -> NDArray[np.float32]:
-        """How far each claim word is covered by ``passage_words``: 0 at similarity ``floor``, 1 from ``full``.
-
-        The scale is monotonic, so it is applied once to the whole matrix and the best
-        match per word is taken after it; results are cached per passage like :meth:`best`.
-        """
-        key = tuple(passage_words)
-        cached = self._cover_cache.get(key)
-        if cached is not None:
-            return cached
-        if self._cover_scores is None:
-            scaled = (self._scores - floor) / (full - floor)
-            self._cover_scores = np.minimum(np.maximum(scaled, 0.0), 1.0).astype(np.float32)
-        columns = [self._column[w] for w in key if w in self._column]
+        columns = [self._column[w] for w in key[2] if w in self._column]
         if not columns or not self.words:
             covered = np.zeros(len(self.words), dtype=np.float32)
         else:
-            covered = self._cover_scores[:, columns].max(axis=1)
-        self._cover_cache[key] = covered
+            covered = self._scaled_scores(floor, full)[:, columns].max(axis=1)
+        self._cache[key] = covered
         return covered
+
+    def _scaled_scores(self, floor: float, full: float) -> NDArray[np.float32]:
+        scaled = self._scaled.get((floor, full))
+        if scaled is None:
+            ratio = (self._scores - floor) / (full - floor)
+            scaled = self._scaled[(floor, full)] = np.minimum(np.maximum(ratio, 0.0), 1.0).astype(np.float32)
+        return scaled
 
 
 # How much a word says, from its Zipf frequency in its language (wordfreq): "country"
