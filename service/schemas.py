@@ -6,7 +6,7 @@ purpose; ``from_core`` constructors are the one place that maps between them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -15,8 +15,16 @@ from service.corpus import SearchResult
 from service.verify import PassageResult, SourceResult, Verification
 
 
-class SourceInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class _SourceFields(TypedDict):
+    source_id: str
+    title: str | None
+    published: str | None
+    language: str | None
+    url: str | None
+
+
+class SourceMeta(BaseModel):
+    """Who a source is: the fields every source carries in every answer, first."""
 
     source_id: str
     title: str | None = None
@@ -25,18 +33,26 @@ class SourceInfo(BaseModel):
     )
     language: str | None = Field(default=None, description="ISO 639-1 code")
     url: str | None = None
+
+    @staticmethod
+    def fields_of(source: SourceRecord) -> _SourceFields:
+        return {
+            "source_id": source.source_id,
+            "title": source.title,
+            "published": source.published,
+            "language": source.language,
+            "url": source.url,
+        }
+
+
+class SourceInfo(SourceMeta):
+    model_config = ConfigDict(frozen=True)
+
     sentence_count: int
 
     @classmethod
     def from_core(cls, source: SourceRecord) -> SourceInfo:
-        return cls(
-            source_id=source.source_id,
-            title=source.title,
-            published=source.published,
-            language=source.language,
-            url=source.url,
-            sentence_count=source.sentence_count,
-        )
+        return cls(**SourceMeta.fields_of(source), sentence_count=source.sentence_count)
 
 
 class SearchPassage(BaseModel):
@@ -60,25 +76,12 @@ class SearchPassage(BaseModel):
         )
 
 
-class SearchSource(BaseModel):
-    source_id: str
-    title: str | None = None
-    published: str | None = None
-    language: str | None = None
-    url: str | None = None
+class SearchSource(SourceMeta):
     passages: list[SearchPassage]
 
     @classmethod
     def from_core(cls, group: SourceHits) -> SearchSource:
-        s = group.source
-        return cls(
-            source_id=s.source_id,
-            title=s.title,
-            published=s.published,
-            language=s.language,
-            url=s.url,
-            passages=[SearchPassage.from_core(h) for h in group.hits],
-        )
+        return cls(**SourceMeta.fields_of(group.source), passages=[SearchPassage.from_core(h) for h in group.hits])
 
 
 class SearchResponse(BaseModel):
@@ -139,12 +142,7 @@ class PassageVerdict(BaseModel):
         )
 
 
-class SourceVerdict(BaseModel):
-    source_id: str
-    title: str | None = None
-    published: str | None = Field(default=None, description="ISO date at the precision known")
-    language: str | None = None
-    url: str | None = None
+class SourceVerdict(SourceMeta):
     stance: StanceLabel
     score: float = Field(description="Confidence in this source's stance, in [0, 1]")
     mixed: bool = Field(default=False, description="The source holds passages on both sides")
@@ -153,13 +151,8 @@ class SourceVerdict(BaseModel):
 
     @classmethod
     def from_core(cls, result: SourceResult) -> SourceVerdict:
-        s = result.source
         return cls(
-            source_id=s.source_id,
-            title=s.title,
-            published=s.published,
-            language=s.language,
-            url=s.url,
+            **SourceMeta.fields_of(result.source),
             stance=result.stance,
             score=round(result.score, 3),
             mixed=result.mixed,
