@@ -52,7 +52,7 @@ def tokenize(text: str, language: str) -> list[Token]:
     return tokens
 
 
-def _phrase_at(tokens: Sequence[Token], i: int, phrases: Sequence[tuple[str, ...]], *, lemmas: bool = False) -> int:
+def _phrase_at(tokens: Sequence[Token], i: int, phrases: tuple[tuple[str, ...], ...], *, lemmas: bool = False) -> int:
     """Length of the first phrase (word tuple) that starts at token ``i``, else 0."""
     by_first = _by_first_word(phrases)
     token = tokens[i]
@@ -67,23 +67,13 @@ def _phrase_at(tokens: Sequence[Token], i: int, phrases: Sequence[tuple[str, ...
     return 0
 
 
-_PHRASE_INDEX: dict[int, tuple[Sequence[tuple[str, ...]], dict[str, list[tuple[int, tuple[str, ...]]]]]] = {}
-
-
-def _by_first_word(phrases: Sequence[tuple[str, ...]]) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
-    """Phrases by their first word, with their position in the list: each token looks at a few, not all.
-
-    Keyed by identity (the lexicon's tuples live as long as the process); the list is kept
-    with its index so a recycled id can never hand back another list's index.
-    """
-    entry = _PHRASE_INDEX.get(id(phrases))
-    if entry is not None and entry[0] is phrases:
-        return entry[1]
+@lru_cache(maxsize=64)
+def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple[int, tuple[str, ...]]]]:
+    """Phrases by their first word, with their position in the list: each token looks at a few, not all."""
     index: dict[str, list[tuple[int, tuple[str, ...]]]] = {}
     for position, phrase in enumerate(phrases):
         if phrase:
             index.setdefault(phrase[0], []).append((position, phrase))
-    _PHRASE_INDEX[id(phrases)] = (phrases, index)
     return index
 
 
