@@ -21,7 +21,6 @@ compares the two analyses slot by slot and decides, in this order:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -527,26 +526,30 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     """
     passage_ids = c.passage.entity_ids
     context_ids = [i for a in c.context for i in a.entity_ids]
+    own_name_gaps: list[str] = []
+    with_name_gaps: list[str] = []
+    nearby = 0  # names found only around the passage
     names = {m.id: m.text for m in c.claim.entities}
-    here_names = [any(stands_for(other, e) for other in passage_ids) for e in names]
-    near_names = [
-        h or any(stands_for(other, e) for other in context_ids) for h, e in zip(here_names, names, strict=True)
-    ]
+    for name, text in names.items():
+        if any(stands_for(other, name) for other in passage_ids):
+            continue
+        own_name_gaps.append(text)
+        if any(stands_for(other, name) for other in context_ids):
+            nearby += 1
+        else:
+            with_name_gaps.append(text)
     name_total = NAME_WEIGHT * len(names)
-    own_names = NAME_WEIGHT * sum(here_names)
-    with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * (sum(near_names) - sum(here_names))
-    own_name_gaps = [text for text, here in zip(names.values(), here_names, strict=True) if not here]
-    with_name_gaps = [text for text, near in zip(names.values(), near_names, strict=True) if not near]
+    own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps))
+    with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
 
     if words.words:
         here = words.cover(c.passage.content_folds, WORD_FLOOR, WORD_FULL)
         # per sentence, not the context as a whole: neighbouring candidates share their sentences
-        near = functools.reduce(
-            np.maximum, (words.cover(a.content_folds, WORD_FLOOR, WORD_FULL) for a in c.context), np.zeros_like(here)
-        )
-        with_words = np.maximum(here, CONTEXT_FACTOR * near)
+        with_words = here
+        for a in c.context:
+            with_words = np.maximum(with_words, CONTEXT_FACTOR * words.cover(a.content_folds, WORD_FLOOR, WORD_FULL))
         weights = words.weights
-        word_total = float(weights.sum())
+        word_total = words.total_weight
         own_covered, with_covered = float(weights @ here), float(weights @ with_words)
         own_word_gaps = [w for w, v in zip(words.words, here.tolist(), strict=True) if v <= 0.0]
         with_word_gaps = [w for w, v in zip(words.words, with_words.tolist(), strict=True) if v <= 0.0]
@@ -874,8 +877,16 @@ def acting_parties(analyses: Iterable[Analysis]) -> frozenset[str]:
     )
 
 
-def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMatcher | None = None) -> ClaimWords:
-    """The claim's content words, weighted by how much they say, against a vocabulary."""
+def claim_words_for(
+    claim: Analysis,
+    vocabulary: Iterable[str],
+    matcher: WordMatcher | None = None,
+    passages: Iterable[Analysis] = (),
+) -> ClaimWords:
+    """The claim's content words, weighted by how much they say, against a vocabulary; their
+    coverage by ``passages`` (the candidates and the sentences around them) computed up front."""
     folds = [t.fold for t in claim.content]
     weights = [specificity(t.lower, claim.language) for t in claim.content]
-    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)
+    words = (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)
+    words.prime((a.content_folds for a in passages), WORD_FLOOR, WORD_FULL)
+    return words

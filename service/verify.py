@@ -182,19 +182,22 @@ class Verifier:
             for g in per_claim
             for hit in g.hits
         }
-        passage_words = {
-            t.fold
+        # each claim's candidates and the sentences around them, analysed (and cached) once
+        sentences = [
+            {
+                id(a): a
+                for g in per_claim
+                for hit in g.hits
+                for a in (self._analysis(hit.passage, g.source), *contexts[hit.passage.id])
+            }.values()
             for per_claim in groups
-            for g in per_claim
-            for hit in g.hits
-            for a in (self._analysis(hit.passage, g.source), *contexts[hit.passage.id])
-            for t in a.content
-        }
+        ]
+        passage_words = {t.fold for per_claim in sentences for a in per_claim for t in a.content}
         self.words.prepare(passage_words)
 
         results = []
-        for text, analysis, per_claim in zip(texts, analyses, groups, strict=True):
-            words = claim_words_for(analysis, passage_words, self.words)
+        for text, analysis, per_claim, near in zip(texts, analyses, groups, sentences, strict=True):
+            words = claim_words_for(analysis, passage_words, self.words, near)
             nli = self._nli(text, per_claim)
             sources = []
             for group in per_claim:

@@ -157,6 +157,7 @@ class ClaimWords:
     ) -> None:
         self.words = words
         self.weights = weights if weights is not None else np.ones(len(words), dtype=np.float32)
+        self.total_weight = float(self.weights.sum())
         self._column = column
         self._scores = scores
         self._scaled: dict[tuple[float, float], NDArray[np.float32]] = {}
@@ -171,15 +172,37 @@ class ClaimWords:
         """
         key = (floor, full, tuple(passage_words))
         cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        columns = [self._column[w] for w in key[2] if w in self._column]
-        if not columns or not self.words:
-            covered = np.zeros(len(self.words), dtype=np.float32)
-        else:
-            covered = self._scaled_scores(floor, full)[:, columns].max(axis=1)
-        self._cache[key] = covered
-        return covered
+        if cached is None:
+            self.prime([key[2]], floor, full)
+            cached = self._cache[key]
+        return cached
+
+    def prime(self, sentences: Iterable[Sequence[str]], floor: float, full: float) -> None:
+        """Compute :meth:`cover` for many sentences in one gather and one segmented max.
+
+        A claim's candidates and the sentences around them are a hundred or so word lists;
+        one at a time, each costs a fancy index and a reduction of its own.
+        """
+        todo = [s for s in dict.fromkeys(tuple(s) for s in sentences) if (floor, full, s) not in self._cache]
+        if not todo:
+            return
+        columns = [[self._column[w] for w in s if w in self._column] for s in todo] if self.words else []
+        known = [i for i, cols in enumerate(columns) if cols]
+        zeros = np.zeros(len(self.words), dtype=np.float32)
+        zeros.flags.writeable = False  # shared by every entry below: callers must not write
+        for s in todo:
+            self._cache[(floor, full, s)] = zeros
+        if not known:
+            return
+        lengths = np.fromiter((len(columns[i]) for i in known), dtype=np.int64, count=len(known))
+        starts = np.zeros(len(known), dtype=np.int64)
+        np.cumsum(lengths[:-1], out=starts[1:])
+        flat = np.fromiter((j for i in known for j in columns[i]), dtype=np.int64, count=int(lengths.sum()))
+        # max is exact, so each row equals ``scaled[:, cols].max(axis=1)`` bit for bit
+        best = np.ascontiguousarray(np.maximum.reduceat(self._scaled_scores(floor, full)[:, flat], starts, axis=1).T)
+        best.flags.writeable = False
+        for i, row in zip(known, best, strict=True):
+            self._cache[(floor, full, todo[i])] = row
 
     def _scaled_scores(self, floor: float, full: float) -> NDArray[np.float32]:
         scaled = self._scaled.get((floor, full))
