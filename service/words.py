@@ -11,7 +11,6 @@ same encoder call as the claim itself.
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
@@ -52,6 +51,54 @@ def lexical_similarity(a: str, b: str) -> float:
     return ratio if ratio >= 0.85 else 0.0
 
 
+class _WordTable:
+    """Word vectors in one growing matrix, so a claim's vocabulary is one gather, not a stack
+    of hundreds of small arrays; each row also carries its word's lexicon concept."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.rows: dict[str, int] = {}
+        self.matrix = np.zeros((0, 0), dtype=np.float32)
+        self.concepts = np.zeros(0, dtype=np.int32)  # index into ``names``, -1 for none
+        self.names: dict[str, int] = {}
+
+    def add(self, words: Sequence[str], vectors: NDArray[np.float32], concepts: Sequence[str | None]) -> None:
+        for word, vector, concept in zip(words, vectors, concepts, strict=True):
+            row = self.rows.get(word)
+            if row is None:
+                row = self.rows[word] = len(self.rows)
+                if row >= len(self.matrix):
+                    self._grow(vector.shape[0])
+            self.matrix[row] = vector
+            self.concepts[row] = -1 if concept is None else self.names.setdefault(concept, len(self.names))
+        if len(self.rows) > self.limit:
+            self._keep_newest(self.limit * 3 // 4)
+
+    def lookup(self, words: Sequence[str]) -> NDArray[np.intp] | None:
+        """Rows of ``words``, or None when any of them has no vector."""
+        rows = self.rows
+        if any(w not in rows for w in words):
+            return None
+        return np.fromiter((rows[w] for w in words), dtype=np.intp, count=len(words))
+
+    def _grow(self, dimension: int) -> None:
+        capacity = max(1024, 2 * len(self.matrix))
+        matrix = np.zeros((capacity, dimension), dtype=np.float32)
+        if len(self.matrix):
+            matrix[: len(self.matrix)] = self.matrix
+        concepts = np.full(capacity, -1, dtype=np.int32)
+        concepts[: len(self.concepts)] = self.concepts
+        self.matrix, self.concepts = matrix, concepts
+
+    def _keep_newest(self, keep: int) -> None:
+        """Rows are handed out in order, so the newest words are the last rows: move them up."""
+        newest = sorted(self.rows.items(), key=lambda item: item[1])[-keep:]
+        old = np.fromiter((row for _, row in newest), dtype=np.intp, count=len(newest))
+        self.matrix[: len(old)] = self.matrix[old]
+        self.concepts[: len(old)] = self.concepts[old]
+        self.rows = {word: i for i, (word, _) in enumerate(newest)}
+
+
 class WordMatcher:
     """Word-to-word similarity: the best of spelling and (when a model is given) embeddings."""
 
@@ -64,8 +111,7 @@ class WordMatcher:
         self.embedder = embedder
         self.concepts = concepts or {}
         self._concept_of: dict[str, str | None] = {}
-        self._vectors: OrderedDict[str, NDArray[np.float32]] = OrderedDict()
-        self._limit = cache_words
+        self._table = _WordTable(cache_words)
         self._lock = threading.Lock()
 
     def missing(self, words: Iterable[str]) -> list[str]:
@@ -73,15 +119,12 @@ class WordMatcher:
         if self.embedder is None:
             return []
         with self._lock:
-            return sorted({w for w in words if w not in self._vectors})
+            return sorted({w for w in words if w not in self._table.rows})
 
     def remember(self, words: Sequence[str], vectors: NDArray[np.float32]) -> None:
+        concepts = [self.concept(w) for w in words]
         with self._lock:
-            for word, vector in zip(words, vectors, strict=True):
-                self._vectors[word] = vector
-                self._vectors.move_to_end(word)
-            while len(self._vectors) > self._limit:
-                self._vectors.popitem(last=False)
+            self._table.add(words, vectors, concepts)
 
     def prepare(self, words: Iterable[str]) -> None:
         """Embed whatever words are not cached yet (one encoder call)."""
@@ -101,17 +144,20 @@ class WordMatcher:
         claim_words = list(dict.fromkeys(claim_words))
         vocab = list(dict.fromkeys([*claim_words, *vocabulary]))
         column = {word: j for j, word in enumerate(vocab)}
-        scores = self._semantic(claim_words, vocab) if claim_words else None
-        if scores is None:  # no model (unit tests), or words not prepared: spelling only
+        semantic = self._semantic(claim_words, vocab) if claim_words else None
+        if semantic is None:  # no model (unit tests), or words not prepared: spelling only
             scores = np.array([[lexical_similarity(a, b) for b in vocab] for a in claim_words], dtype=np.float32)
             scores = scores.reshape(len(claim_words), len(vocab))
+            names: dict[str, int] = {}
+            codes = np.array([-1 if (k := self.concept(w)) is None else names.setdefault(k, len(names)) for w in vocab])
+        else:
+            scores, codes, names = semantic
         # words the lexicon files under one concept ("head", "chef", "leider") stand for each other
         for i, word in enumerate(claim_words):
             concept = self.concept(word)
-            if concept is not None:
-                for j, other in enumerate(vocab):
-                    if self.concept(other) == concept:
-                        scores[i, j] = max(scores[i, j], CONCEPT_SIMILARITY)
+            if concept is not None and concept in names:
+                same = codes == names[concept]
+                scores[i, same] = np.maximum(scores[i, same], CONCEPT_SIMILARITY)
         word_weights = np.array([weight_of.get(w, 1.0) for w in claim_words], dtype=np.float32)
         return ClaimWords(claim_words, column, scores, word_weights)
 
@@ -125,20 +171,21 @@ class WordMatcher:
         self._concept_of[word] = found
         return found
 
-    def _semantic(self, claim_words: Sequence[str], passage_words: Sequence[str]) -> NDArray[np.float32] | None:
-        """Cosine matrix from cached vectors; identical words score 1 and cognates high, so
-        spelling adds nothing once vectors exist."""
+    def _semantic(
+        self, claim_words: Sequence[str], passage_words: Sequence[str]
+    ) -> tuple[NDArray[np.float32], NDArray[np.int32], dict[str, int]] | None:
+        """Cosine matrix from cached vectors, and the vocabulary's concept codes; identical words
+        score 1 and cognates high, so spelling adds nothing once vectors exist."""
         if self.embedder is None:
             return None
+        table = self._table
         with self._lock:
-            left = [self._vectors.get(w) for w in claim_words]
-            right = [self._vectors.get(w) for w in passage_words]
-        if any(v is None for v in left) or any(v is None for v in right):
-            return None
-        a = np.stack([v for v in left if v is not None])
-        b = np.stack([v for v in right if v is not None])
+            left, right = table.lookup(claim_words), table.lookup(passage_words)
+            if left is None or right is None:
+                return None
+            a, b, codes, names = table.matrix[left], table.matrix[right], table.concepts[right], dict(table.names)
         product: NDArray[np.float32] = np.matmul(a, b.T)
-        return product
+        return product, codes, names
 
 
 class ClaimWords:

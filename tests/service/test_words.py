@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -54,3 +56,37 @@ def test_spelling_alone_links_cognates_and_lemmas() -> None:
     assert lexical_similarity("troops", "Romania") == 0.0
     words = WordMatcher().for_claim(["invasion", "troops"], ["invasie", "bruggen"])
     assert words.cover(("invasie",), FLOOR, FULL).tolist() == [1.0, 0.0]
+
+
+class OneHotEmbedder:
+    """Each word its own axis, so two words are similar only when they are the same word."""
+
+    model_id, dimension = "one-hot", 64
+
+    def __init__(self) -> None:
+        self.axes: dict[str, int] = {}
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> np.ndarray:
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for i, text in enumerate(texts):
+            out[i, self.axes.setdefault(text, len(self.axes) % self.dimension)] = 1.0
+        return out
+
+
+def test_cached_vectors_survive_eviction_of_the_oldest_words() -> None:
+    matcher = WordMatcher(OneHotEmbedder(), cache_words=8)
+    for batch in (["a", "b", "c", "d"], ["e", "f", "g", "h"], ["i", "j"]):
+        matcher.prepare(batch)
+    assert matcher.missing(["a", "b", "c"]) == ["a", "b", "c"]  # the oldest went
+    assert matcher.missing(["e", "f", "g", "h", "i", "j"]) == []  # the newest stayed
+    words = matcher.for_claim(["j", "f"], ["f", "h", "j"])
+    np.testing.assert_array_equal(words._scores, [[1, 0, 0], [0, 1, 0]])
+
+
+def test_words_under_one_lexicon_concept_stand_for_each_other() -> None:
+    matcher = WordMatcher(OneHotEmbedder(), concepts={"leider": "leader", "chef": "leader", "troepen": "troops"})
+    matcher.prepare(["leider", "chef", "troepen", "brug"])
+    words = matcher.for_claim(["leider"], ["chef", "troepen", "brug"])
+    assert words._scores.tolist() == [[1.0, pytest.approx(0.9), 0.0, 0.0]]
+    spelling_only = WordMatcher(concepts={"leider": "leader", "chef": "leader"}).for_claim(["leider"], ["chef", "brug"])
+    assert spelling_only._scores.tolist() == [[1.0, pytest.approx(0.9), 0.0]]
