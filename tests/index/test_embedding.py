@@ -87,3 +87,31 @@ def test_large_batches_split_over_threads_give_the_same_vectors(real_embedder: A
     # and both are what the packaged encoder, with its own BLAS threads, computes
     packaged = np.asarray(module._use.encode(texts[:8]), dtype=np.float32)
     np.testing.assert_allclose(single[:8], packaged, atol=1e-5)
+
+
+def test_short_calls_bypass_the_wrapper_with_the_same_vectors(real_embedder: Any) -> None:
+    from index.embedding import DIRECT_MAX_TEXTS, SentenceTransformerEmbedder
+
+    texts = ["1,000 troops moved to Romania", "troepen", "Duizend soldaten worden naar Roemenië gestuurd.", "Kyiv"]
+    assert real_embedder.direct is not None and len(texts) <= DIRECT_MAX_TEXTS
+    wrapped = SentenceTransformerEmbedder(real_embedder.model, real_embedder.model_id)  # no direct path
+    # the wrapper sorts texts by length, which may move the last bit (BLAS rows in another order)
+    np.testing.assert_allclose(real_embedder.encode(texts), wrapped.encode(texts), atol=1e-6)
+
+
+def test_short_calls_hold_blas_to_one_thread(real_embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A query must not take two cores: a server's workers answer side by side."""
+    from threadpoolctl import threadpool_info
+
+    single = real_embedder.model[0]._single
+    seen: list[int] = []
+    encode_batch = single._encode_batch
+
+    def spy(*args: Any) -> Any:
+        # numpy's own BLAS, which the encoder's matrix products run on
+        seen.extend(i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas" and "numpy" in i["filepath"])
+        return encode_batch(*args)
+
+    monkeypatch.setattr(single, "_encode_batch", spy)
+    real_embedder.encode(["Duizend soldaten worden naar Roemenië gestuurd."])
+    assert seen and set(seen) == {1}
