@@ -53,6 +53,9 @@ def _lookup(subs: list[_Sub], i: int, lexicon: Lexicon) -> tuple[EntityInfo, int
     """The longest entity name starting at ``subs[i]``: (entity, parts used, is demonym)."""
     gazetteer = lexicon.gazetteer
     first = subs[i]
+    if first.fold not in gazetteer.first_words:  # most words begin no name: only an acronym is left
+        acronym = gazetteer.acronyms.get(first.text.replace(".", ""))
+        return None if acronym is None else (acronym, 1, False)
     for n in range(min(gazetteer.max_words, len(subs) - i), 0, -1):
         window = subs[i : i + n]
         key = tuple(s.fold for s in window)

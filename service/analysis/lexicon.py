@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -28,8 +28,11 @@ _NON_WORD = re.compile(r"[\s\-‐‑–—_/]+")
 _APOSTROPHES = str.maketrans({"’": "'", "‘": "'", "`": "'"})
 
 
+@lru_cache(maxsize=200_000)
 def fold(text: str) -> str:
-    """Case-folded, accent-free, hyphens and spaces collapsed: the key names are matched on."""
+    """Case-folded, accent-free, hyphens and spaces collapsed: the key names are matched on.
+
+    Cached: every token of every sentence and claim passes here, and words recur."""
     decomposed = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES).casefold())
     stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
     return _NON_WORD.sub(" ", stripped).strip(" .")
@@ -53,6 +56,7 @@ class Gazetteer:
     max_words: int
     fuzzy_names: dict[str, EntityInfo]  # single-word names >= 5 letters, for misspellings
     capitals: dict[tuple[str, ...], tuple[bool, ...]]  # which words of a name are written with a capital
+    first_words: frozenset[str] = frozenset()  # what a name or demonym can begin with
 
 
 @dataclass(frozen=True)
@@ -217,6 +221,7 @@ def lexicon() -> Lexicon:
         max_words=max(len(k) for k in [*names, *demonyms]),
         fuzzy_names=fuzzy,
         capitals=capitals,
+        first_words=frozenset(key[0] for key in [*names, *demonyms]),
     )
 
     concepts: dict[str, str] = {}
