@@ -21,7 +21,9 @@ compares the two analyses slot by slot and decides, in this order:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Literal
@@ -70,6 +72,7 @@ CONTEXT_FACTOR = 0.8
 # A name weighs as much as a rare word (see service.words.specificity).
 NAME_WEIGHT = 4.0
 SPATIAL_ROLES = frozenset({"origin", "destination", "location"})
+PLACE_SLOTS = (("destination", frozenset({"destination", "location"})), ("origin", frozenset({"origin"})))
 WHO_ROLES = frozenset({"actor", "agent"})
 
 
@@ -184,12 +187,53 @@ def concepts_comparable(a: str | None, b: str | None) -> bool:
 # -- the comparison ---------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _ClaimSide:
+    """What every comparison reads from the claim, derived once per claim, not once per passage."""
+
+    clause: Clause
+    places: dict[str, tuple[list[EntityMention], str]]  # slot -> (claimed places, their names)
+    actors: list[EntityMention]  # who the claim has acting
+    actor_names: str
+    names: dict[str, str]  # entity id -> the claim's text for it
+
+    @classmethod
+    def of(cls, claim: Analysis) -> _ClaimSide:
+        places = {}
+        for slot, roles in PLACE_SLOTS:
+            claimed = _places(claim, roles)
+            places[slot] = (claimed, ", ".join(dict.fromkeys(m.text for m in claimed)))
+        actors = [m for m in _who(claim) if m.kind in {"country", "org", "person", "region"}]
+        return cls(
+            _claim_clause(claim),
+            places,
+            actors,
+            ", ".join(dict.fromkeys(m.text for m in actors)),
+            {m.id: m.text for m in claim.entities},
+        )
+
+
+_last_claim = threading.local()
+
+
+def _claim_side(claim: Analysis) -> _ClaimSide:
+    """:meth:`_ClaimSide.of`, kept for the claim last seen on this thread: a claim is compared
+    with its candidates one after another."""
+    last: tuple[Analysis, _ClaimSide] | None = getattr(_last_claim, "side", None)
+    if last is not None and last[0] is claim:
+        return last[1]
+    side = _ClaimSide.of(claim)
+    _last_claim.side = (claim, side)
+    return side
+
+
 @dataclass
 class _Comparison:
     claim: Analysis
     passage: Analysis
     context: Sequence[Analysis]
     lex: Lexicon
+    side: _ClaimSide
     findings: list[Finding] = field(default_factory=list)
     set_aside: bool = False  # the passage names the claim's value as the one it replaces
 
@@ -352,18 +396,17 @@ def _check_durations(c: _Comparison) -> None:
             c.add(Finding("duration", "missing", dc.text, None, f"source gives no duration for {dc.text}"))
 
 
-def _places(analysis: Analysis, roles: set[str]) -> list[EntityMention]:
+def _places(analysis: Analysis, roles: AbstractSet[str]) -> list[EntityMention]:
     return [m for m in analysis.entities if m.role in roles and m.kind in PLACE_KINDS]
 
 
 def _check_places(c: _Comparison) -> None:
     """Where it goes (destination, or location when nothing moves) and where it comes from."""
-    for slot, roles in (("destination", {"destination", "location"}), ("origin", {"origin"})):
-        claimed = _places(c.claim, roles)
-        stated = _places(c.passage, roles)
+    for slot, roles in PLACE_SLOTS:
+        claimed, names_c = c.side.places[slot]
         if not claimed:
             continue
-        names_c = ", ".join(dict.fromkeys(m.text for m in claimed))
+        stated = _places(c.passage, roles)
         refers_back = any(role in roles for role, _, _ in c.passage.place_refs)
         if not stated and refers_back:
             # "leveren aan het land" after "aan Oekraïne": the place named before is the one meant
@@ -437,10 +480,9 @@ def _check_actor(c: _Comparison) -> None:
     the claim itself names ("Russia demands that NATO troops leave" is not
     contradicted by "NAVO-troepen").
     """
-    claimed = [m for m in _who(c.claim) if m.kind in {"country", "org", "person", "region"}]
+    claimed, names_c = c.side.actors, c.side.actor_names
     if not claimed:
         return
-    names_c = ", ".join(dict.fromkeys(m.text for m in claimed))
 
     def compatible(mentions: Iterable[EntityMention]) -> list[EntityMention]:
         return [m for m in mentions if any(same_party(mc.id, m.id, c.lex) for mc in claimed)]
@@ -529,7 +571,7 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     own_name_gaps: list[str] = []
     with_name_gaps: list[str] = []
     nearby = 0  # names found only around the passage
-    names = {m.id: m.text for m in c.claim.entities}
+    names = c.side.names
     for name, text in names.items():
         if any(stands_for(other, name) for other in passage_ids):
             continue
@@ -692,7 +734,8 @@ def compare(
     """
     if similarity < MIN_SIMILARITY:
         return PassageStance("neutral", round(1 - similarity, 3), ("not about the claim",))
-    c = _Comparison(claim, passage, context, lexicon())
+    side = _claim_side(claim)
+    c = _Comparison(claim, passage, context, lexicon(), side)
     for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
         check(c)
     claim_words = words or claim_words_for(claim, [w for a in (passage, *context) for w in a.content_folds])
@@ -701,7 +744,7 @@ def compare(
     cover, own = _coverage(c, claim_words)
     reasons = [f.reason for f in c.findings if f.relation != "missing" or f.slot in {"number", "year", "duration"}]
 
-    claim_clause = _claim_clause(claim)
+    claim_clause = side.clause
     passage_clause = _best_clause(c)
     speaker_ok = True
     if claim_clause.speaker is not None and claim_clause.speech is not None:
