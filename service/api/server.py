@@ -20,7 +20,7 @@ from typing import Any
 
 import click
 
-from index.embedding import available_cpus
+from index.embedding import shared_cpu_environment
 from service.errors import ConfigurationError
 from service.settings import Settings, settings_with
 
@@ -172,11 +172,11 @@ def _export(settings: Settings) -> None:
         "PORT": settings.port,
         "WORKERS": settings.workers,
     }
-    if settings.threads is None and settings.workers > 1:
-        # one encoder thread pool per worker, sharing the CPUs rather than each taking all of them
-        values["THREADS"] = max(1, available_cpus() // settings.workers)
     for key, value in values.items():
         os.environ[f"CROSSCHECK_{key}"] = str(value)
+    if settings.workers > 1:
+        # the workers share the CPUs rather than each taking all of them
+        os.environ.update(shared_cpu_environment(settings.workers, settings.threads))
 
 
 @click.command()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from service.batch.reader import InputRow, RowProblem, TableError, is_free_text
 from service.corpus import check_text
@@ -22,12 +23,16 @@ from service.errors import BatchTooLargeError, CrosscheckError, InvalidClaimErro
 from service.schemas import VerificationResult
 from service.verify import Filters, Verifier
 
+if TYPE_CHECKING:
+    from service.batch.parallel import WorkerPool
+
 log = logging.getLogger(__name__)
 
 # Rows verified per call into the engine (which embeds 64 claims per encoder call),
 # and the unit at which output is flushed and fsynced.
 CHUNK = 256
 VERDICTS = ("supported", "refuted", "conflicting", "not_enough_evidence")
+Answer = VerificationResult | RowProblem  # what the engine gives one checkable claim
 
 
 @dataclass(frozen=True)
@@ -127,15 +132,49 @@ def check_rows(
     top_k: int | None = None,
     filters: Filters | None = None,
     chunk: int | None = None,
+    pool: WorkerPool | None = None,
 ) -> Iterator[list[Outcome]]:
     """Outcomes for ``rows``, in order, one list per chunk of up to ``chunk`` rows (default ``CHUNK``).
 
-    Claims are validated here with the engine's own rule (``check_text``), so
-    only checkable ones reach ``verify_many``, which embeds them in batches.
+    With a ``pool`` the chunks are checked in its worker processes, a few at a
+    time, and still come back in input order.
     """
     limit = verifier.corpus.settings.max_claim_chars
+    blocks = _validated(rows, columns, limit, chunk or CHUNK)
+    if pool is None:
+        for block, problems, claims in blocks:
+            yield _outcomes(block, problems, verify_chunk(verifier, claims, top_k, filters), columns)
+        return
+    # a few chunks ahead per worker keeps every worker busy; the rest of the file stays unread
+    pending: deque[tuple[list[InputRow], list[RowProblem | None], Future[list[Answer]]]] = deque()
+
+    def first() -> list[Outcome]:
+        block, problems, future = pending.popleft()
+        answers: list[Answer] = pool.result(future)
+        return _outcomes(block, problems, answers, columns)
+
+    try:
+        for block, problems, claims in blocks:
+            pending.append((block, problems, pool.submit(claims, top_k, filters)))
+            if len(pending) >= 2 * pool.workers:
+                yield first()
+        while pending:
+            yield first()
+    finally:
+        for *_, future in pending:
+            future.cancel()
+
+
+def _validated(
+    rows: Iterable[InputRow], columns: Columns, limit: int, chunk: int
+) -> Iterator[tuple[list[InputRow], list[RowProblem | None], list[str]]]:
+    """Rows a chunk at a time, with each row's problem (or None) and the checkable claims.
+
+    Claims are validated with the engine's own rule (``check_text``), so only
+    checkable ones reach the engine.
+    """
     iterator = iter(rows)
-    while block := list(islice(iterator, chunk or CHUNK)):
+    while block := list(islice(iterator, chunk)):
         problems: list[RowProblem | None] = []
         claims: list[str] = []
         for row in block:
@@ -146,16 +185,23 @@ def check_rows(
                 except InvalidClaimError as exc:
                     problem = claim_problem(row.values[columns.claim], limit, exc)
             problems.append(problem)
-        answers = iter(_verify(verifier, claims, top_k, filters))
-        outcomes = []
-        for row, problem in zip(block, problems, strict=True):
-            answer = problem or next(answers)
-            ident = row.values[columns.id].strip() if columns.id is not None else str(row.number)
-            if isinstance(answer, RowProblem):
-                outcomes.append(Outcome(row, ident, None, answer))
-            else:
-                outcomes.append(Outcome(row, ident, answer))
-        yield outcomes
+        yield block, problems, claims
+
+
+def _outcomes(
+    block: Sequence[InputRow], problems: Sequence[RowProblem | None], answers: Iterable[Answer], columns: Columns
+) -> list[Outcome]:
+    """One outcome per row: its problem, or the next answer of the checked claims."""
+    remaining = iter(answers)
+    outcomes = []
+    for row, problem in zip(block, problems, strict=True):
+        answer = problem or next(remaining)
+        ident = row.values[columns.id].strip() if columns.id is not None else str(row.number)
+        if isinstance(answer, RowProblem):
+            outcomes.append(Outcome(row, ident, None, answer))
+        else:
+            outcomes.append(Outcome(row, ident, answer))
+    return outcomes
 
 
 def check_claims(
@@ -202,9 +248,9 @@ def claim_problem(text: str, limit: int, error: InvalidClaimError) -> RowProblem
     return RowProblem("invalid claim", str(error))
 
 
-def _verify(
+def verify_chunk(
     verifier: Verifier, claims: Sequence[str], top_k: int | None, filters: Filters | None
-) -> Sequence[VerificationResult | RowProblem]:
+) -> Sequence[Answer]:
     """Results for validated claims, in order; if the engine fails on the chunk, claim by claim."""
     if not claims:
         return []
@@ -219,12 +265,10 @@ def _verify(
     return _verify_each(verifier, claims, top_k, filters)
 
 
-def _verify_each(
-    verifier: Verifier, claims: Sequence[str], top_k: int | None, filters: Filters | None
-) -> list[VerificationResult | RowProblem]:
+def _verify_each(verifier: Verifier, claims: Sequence[str], top_k: int | None, filters: Filters | None) -> list[Answer]:
     """One claim at a time, so a claim the engine cannot handle costs only its own row."""
     limit = verifier.corpus.settings.max_claim_chars
-    out: list[VerificationResult | RowProblem] = []
+    out: list[Answer] = []
     for claim in claims:
         try:
             out.append(VerificationResult.from_core(verifier.verify(claim, top_k=top_k, filters=filters)))
