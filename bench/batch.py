@@ -6,7 +6,7 @@ multi-line cells), so no cache sees the same claim twice. The command runs as a
 child process exactly as a user runs it; its own summary gives the checking
 time (model loading excluded; reported apart as the wall time).
 
-    python -m bench.batch [--claims 10000]
+    python -m bench.batch [--claims 10000] [--workers 2]
 """
 
 from __future__ import annotations
@@ -97,9 +97,10 @@ def _build_seed_index() -> Path:
     return build_seed_index(load_embedder()).settings.index_dir
 
 
-def run_batch(src: Path, out: Path, index_dir: Path) -> tuple[dict[str, Any], ChildRun]:
+def run_batch(src: Path, out: Path, index_dir: Path, workers: int = 1) -> tuple[dict[str, Any], ChildRun]:
     """``crosscheck batch`` as a child process, exactly as a user runs it: (its JSON summary, the run)."""
     cmd = [sys.executable, "-m", "service.cli", "batch", str(src), "-o", str(out), "--force", "--json"]
+    cmd += ["--workers", str(workers)]
     run = run_child([*cmd, "--index-dir", str(index_dir)], watch=out)
     if run.returncode:
         raise SystemExit(f"crosscheck batch failed ({run.returncode}):\n{run.stderr}")
@@ -110,6 +111,7 @@ def run_batch(src: Path, out: Path, index_dir: Path) -> tuple[dict[str, Any], Ch
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--claims", type=int, default=10_000)
+    parser.add_argument("--workers", type=int, default=2, help="engine processes (one per core of this machine)")
     args = parser.parse_args()
 
     load = os.getloadavg()[0]  # other work on the machine slows this down: say how much there was
@@ -117,13 +119,14 @@ def main() -> None:
     src = work / f"claims-{args.claims}.csv"
     claims_csv(src, args.claims)
     index_dir = seed_index()
-    summary, run = run_batch(src, work / "checked.csv", index_dir)
+    summary, run = run_batch(src, work / "checked.csv", index_dir, args.workers)
     seconds, rows = float(summary["seconds"]), int(summary["rows"])
     rate = rows / seconds
     record(
         "batch",
         {
-            "command": f"python -m bench.batch --claims {args.claims}",
+            "command": f"python -m bench.batch --claims {args.claims} --workers {args.workers}",
+            "workers": args.workers,
             "rows": rows,
             "verdicts": summary["verdicts"],
             "errors": summary["errors"],
@@ -131,6 +134,7 @@ def main() -> None:
             "claims_per_second": round(rate, 1),
             "wall_seconds_with_startup": round(run.seconds, 1),
             "peak_rss_mb": round(run.peak_rss_mb),
+            "peak_rss_mb_with_workers": round(run.peak_tree_rss_mb),
             "output": str((work / "checked.csv").relative_to(OUT.parent.parent)),
             "load_average_1m_before": round(load, 2),
             "target_claims_per_second": TARGET,

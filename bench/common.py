@@ -77,6 +77,7 @@ class ChildRun:
     seconds: float
     peak_rss_mb: float
     samples: list[tuple[float, float, int]]  # (seconds since start, RSS in MB, size of the watched file)
+    peak_tree_rss_mb: float = 0.0  # the child and its own child processes together, as sampled
 
 
 def run_child(cmd: Sequence[str], *, watch: Path | None = None, every: float = 0.25) -> ChildRun:
@@ -92,7 +93,7 @@ def run_child(cmd: Sequence[str], *, watch: Path | None = None, every: float = 0
         started = time.perf_counter()
         child = subprocess.Popen(list(cmd), stdout=out, stderr=err)
         samples: list[tuple[float, float, int]] = []
-        high = 0.0
+        high = tree_high = 0.0
         while True:
             pid, status, usage = os.wait4(child.pid, os.WNOHANG)
             if pid:
@@ -103,13 +104,34 @@ def run_child(cmd: Sequence[str], *, watch: Path | None = None, every: float = 0
                 high = max(high, hwm)
                 size = watch.stat().st_size if watch is not None and watch.exists() else 0
                 samples.append((time.perf_counter() - started, rss, size))
+                workers = (_memory_mb(pid) for pid in _descendants(child.pid))
+                tree_high = max(tree_high, rss + sum(m[0] for m in workers if m is not None))
             time.sleep(every)
         seconds = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
         peak = max(high, usage.ru_maxrss / 1024)
-        return ChildRun(child.returncode, out.read().decode(), err.read().decode(), seconds, peak, samples)
+        return ChildRun(
+            child.returncode, out.read().decode(), err.read().decode(), seconds, peak, samples, max(peak, tree_high)
+        )
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (worker processes and theirs), from /proc."""
+    parent_of = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent_of[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+    found, frontier = [], [pid]
+    while frontier:
+        below = [child for child, parent in parent_of.items() if parent in frontier]
+        found.extend(below)
+        frontier = below
+    return found
 
 
 def _memory_mb(pid: int) -> tuple[float, float] | None:

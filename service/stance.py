@@ -821,9 +821,13 @@ def _names_anchor(c: _Comparison) -> bool:
     """Two or more of the claim's names, all in the passage itself: "Russia annexed Crimea in 2016"
     and "In 2014 veroverde Rusland de Krim" are about one event."""
     claimed = {m.id for m in c.claim.entities if m.kind != "name"}
-    stated = [m.id for m in c.passage.entities]
-    # identity, not containment: "Europe" is not tied to an event by any European country
-    return len(claimed) >= 2 and all(any(same_party(s, e, c.lex) for s in stated) for e in claimed)
+    if len(claimed) < 2:
+        return False
+    stated = set(c.passage.entity_ids)
+    # identity, not containment: "Europe" is not tied to an event by any European country;
+    # the same test as same_party against each stated name, with their parties pooled
+    parties = frozenset().union(*map(_party, stated))
+    return all(e in stated or not _party(e).isdisjoint(parties) for e in claimed)
 
 
 def _unconfirmed(c: _Comparison) -> list[Finding]:

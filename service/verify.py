@@ -197,7 +197,10 @@ class Verifier:
 
         results = []
         for text, analysis, per_claim, near in zip(texts, analyses, groups, sentences, strict=True):
-            words = claim_words_for(analysis, passage_words, self.words, near)
+            # its own passages' words only: a batch's union would be a bigger matrix per claim,
+            # and would let one claim's result depend on the others in its batch
+            vocabulary = {t.fold for a in near for t in a.content}
+            words = claim_words_for(analysis, vocabulary, self.words, near)
             nli = self._nli(text, per_claim)
             sources = []
             for group in per_claim:

@@ -15,7 +15,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -94,10 +94,15 @@ class Lexicon:
     stopwords: frozenset[str]
 
     def info(self, entity_id: str) -> EntityInfo | None:
+        return self._info_by_id.get(entity_id)
+
+    @cached_property
+    def _info_by_id(self) -> dict[str, EntityInfo]:
+        """The first name filed under each id (a claim's speaker is looked up per passage)."""
+        by_id: dict[str, EntityInfo] = {}
         for info in self.gazetteer.names.values():
-            if info.id == entity_id:
-                return info
-        return None
+            by_id.setdefault(info.id, info)
+        return by_id
 
 
 def _words(text: str) -> tuple[str, ...]:

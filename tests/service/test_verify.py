@@ -181,3 +181,18 @@ def test_hard_cases(hard: Verifier, claim: str, verdict: str, stance: dict[str, 
     assert (result.verdict, stances(result)) == (verdict, stance), [
         (s.source.source_id, s.stance, [(p.stance, p.reasons) for p in s.passages[:1]]) for s in result.sources
     ]
+
+
+def test_a_claim_gets_the_same_result_alone_and_in_a_batch(verifier: Verifier) -> None:
+    """Batching is for speed only: no claim's answer may depend on the others in its batch."""
+    claims = [labelled.claim for labelled in load_claims(REPO / "eval" / "dev_claims.jsonl")][:24]
+    claims += ["Biden sent 3,000 soldiers to Poland", "De NAVO ontkent dat er troepen naar Oekraïne gaan"]
+    together = [VerificationResult.from_core(r).model_dump() for r in verifier.verify_many(claims)]
+    alone = [VerificationResult.from_core(verifier.verify(c)).model_dump() for c in claims]
+    for a, b in zip(alone, together, strict=True):
+        # sources whose scores tie may swap places: a batch embeds the claim beside others,
+        # which moves its similarities in the seventh decimal
+        assert (a["verdict"], sorted((s["source_id"], s["stance"], s["score"]) for s in a["sources"])) == (
+            b["verdict"],
+            sorted((s["source_id"], s["stance"], s["score"]) for s in b["sources"]),
+        )
