@@ -192,14 +192,15 @@ class Verifier:
             }.values()
             for per_claim in groups
         ]
-        passage_words = {t.fold for per_claim in sentences for a in per_claim for t in a.content}
-        self.words.prepare(passage_words)
+        # a claim is compared with its own passages' words only: a batch's union would be a bigger
+        # matrix per claim, and would let one claim's result depend on the others in its batch
+        vocabularies = [{t.fold for a in near for t in a.content} for near in sentences]
+        self.words.prepare(set().union(*vocabularies))
 
         results = []
-        for text, analysis, per_claim, near in zip(texts, analyses, groups, sentences, strict=True):
-            # its own passages' words only: a batch's union would be a bigger matrix per claim,
-            # and would let one claim's result depend on the others in its batch
-            vocabulary = {t.fold for a in near for t in a.content}
+        for text, analysis, per_claim, near, vocabulary in zip(
+            texts, analyses, groups, sentences, vocabularies, strict=True
+        ):
             words = claim_words_for(analysis, vocabulary, self.words, near)
             nli = self._nli(text, per_claim)
             sources = []
