@@ -140,9 +140,8 @@ def check_rows(
     time, and still come back in input order.
     """
     limit = verifier.corpus.settings.max_claim_chars
-    blocks = _validated(rows, columns, limit, chunk or CHUNK)
     if pool is None:
-        for block, problems, claims in blocks:
+        for block, problems, claims in _validated(rows, columns, limit, chunk or CHUNK):
             yield _outcomes(block, problems, verify_chunk(verifier, claims, top_k, filters), columns)
         return
     # a few chunks ahead per worker keeps every worker busy; the rest of the file stays unread
@@ -154,7 +153,7 @@ def check_rows(
         return _outcomes(block, problems, answers, columns)
 
     try:
-        for block, problems, claims in blocks:
+        for block, problems, claims in _validated(rows, columns, limit, chunk or pool.chunk):
             pending.append((block, problems, pool.submit(claims, top_k, filters)))
             if len(pending) >= 2 * pool.workers:
                 yield first()

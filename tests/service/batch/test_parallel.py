@@ -104,3 +104,23 @@ def test_workers_leave_with_a_killed_parent_and_the_run_resumes(seed_index_dir: 
     err = finish(batch(src, out, seed_index_dir, "--workers", "2", "--resume"))
     assert "resuming after row" in err
     assert [r["id"] for r in rows(out)] == [f"c{i}" for i in range(1, 3001)]
+
+
+def test_ctrl_c_stops_the_workers_and_keeps_every_finished_row(seed_index_dir: Path, tmp_path: Path) -> None:
+    src = claims_file(tmp_path / "claims.csv", 3000)
+    out = tmp_path / "checked.csv"
+    child = batch(src, out, seed_index_dir, "--workers", "2")
+    deadline = time.monotonic() + 300
+    while not (out.exists() and out.read_bytes().count(b"\n") > 200):
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "no rows written in time"
+        time.sleep(0.05)
+    workers = children_of(child.pid)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert "Traceback" not in err and "add --resume to continue" in err
+    assert not any(alive(pid) for pid in workers)
+    finished = rows(out)
+    assert [r["id"] for r in finished] == [f"c{i}" for i in range(1, len(finished) + 1)]
+    assert f"\n{len(finished):,} rows in " in err
