@@ -60,6 +60,12 @@ class Settings(BaseSettings):
         description="Corpus ingested when a command needs an index and none exists yet.",
     )
     threads: int | None = Field(default=None, ge=1, description="CPU threads for the encoder (default: all available).")
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Worker processes of `crosscheck serve` and `crosscheck batch`, each with its own model.",
+    )
     top_k: int = Field(default=3, ge=1, le=50, description="Passages returned per source.")
     max_sources: int = Field(default=20, ge=1, le=1000, description="Sources returned per claim or query.")
     max_claim_chars: int = Field(
@@ -88,12 +94,6 @@ class Settings(BaseSettings):
     # -- the HTTP service (crosscheck serve) --
     host: str = Field(default="127.0.0.1", min_length=1, description="Address the HTTP service binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP service (0: any free port).")
-    workers: int = Field(
-        default=1,
-        ge=1,
-        le=64,
-        description="Worker processes of `crosscheck serve` and `crosscheck batch`, each with its own model.",
-    )
     api_key: SecretStr | None = Field(
         default=None,
         description=f"Key for the write routes (POST/DELETE /v1/documents), at least {MIN_API_KEY_CHARS} "

@@ -91,8 +91,8 @@ class _WordTable:
         self.matrix, self.concepts = matrix, concepts
 
     def _keep_newest(self, keep: int) -> None:
-        """Rows are handed out in order, so the newest words are the last rows: move them up."""
-        newest = sorted(self.rows.items(), key=lambda item: item[1])[-keep:]
+        """Rows are handed out in insertion order, so the newest words are the last entries: move them up."""
+        newest = list(self.rows.items())[-keep:]
         old = np.fromiter((row for _, row in newest), dtype=np.intp, count=len(newest))
         self.matrix[: len(old)] = self.matrix[old]
         self.concepts[: len(old)] = self.concepts[old]

@@ -241,7 +241,7 @@ def _engines(verifier: Verifier, settings: Settings, say: Callable[[str], None])
     os.environ.update(environment)
     settings = settings.model_copy(update={"threads": int(environment["CROSSCHECK_THREADS"])})
     say(f"starting {settings.workers} engine processes")
-    with WorkerPool(settings, settings.workers, WARM_UP_CLAIM) as pool:
+    with WorkerPool(settings, WARM_UP_CLAIM) as pool:
         pool.ready()
         yield pool
 

@@ -77,13 +77,13 @@ def _check(claims: Sequence[str], top_k: int | None, filters: Filters | None) ->
 
 
 class WorkerPool:
-    """``workers`` engine processes; :meth:`submit` returns a future of one chunk's answers."""
+    """``settings.workers`` engine processes; :meth:`submit` returns a future of one chunk's answers."""
 
-    def __init__(self, settings: Settings, workers: int, warm_up: str) -> None:
-        self.workers = workers
+    def __init__(self, settings: Settings, warm_up: str) -> None:
+        self.workers = settings.workers
         self.chunk = CHUNK
         self._pool = ProcessPoolExecutor(
-            workers,
+            self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
             initargs=(settings, warm_up),
