@@ -36,6 +36,17 @@ def batch(src: Path, out: Path, index_dir: Path, *args: str) -> subprocess.Popen
     return subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def running_batch(src: Path, out: Path, index_dir: Path, rows_written: int) -> subprocess.Popen[str]:
+    """A ``--workers 2`` run, once it has written more than ``rows_written`` rows."""
+    child = batch(src, out, index_dir, "--workers", "2")
+    deadline = time.monotonic() + 300
+    while not (out.exists() and out.read_bytes().count(b"\n") > rows_written):
+        assert child.poll() is None, child.communicate()
+        assert time.monotonic() < deadline, "no rows written in time"
+        time.sleep(0.05)
+    return child
+
+
 def finish(child: subprocess.Popen[str]) -> str:
     _, err = child.communicate(timeout=600)
     assert child.returncode == 0, err
@@ -68,6 +79,23 @@ def alive(pid: int) -> bool:
     return fields is not None and fields[0] not in {"Z", "X"}
 
 
+def assert_gone(pids: set[int], seconds: float = 30) -> None:
+    """Every process in ``pids`` ends within ``seconds`` (multiprocessing's resource tracker, one
+    of them, leaves only once its parent's end of the pipe is closed, a moment after its exit)."""
+    deadline = time.monotonic() + seconds
+    while left := [pid for pid in pids if alive(pid)]:
+        if time.monotonic() > deadline:
+            raise AssertionError(f"processes outlived their parent: {[command(pid) for pid in left]}")
+        time.sleep(0.1)
+
+
+def command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")[:120]
+    except OSError:
+        return f"{pid} (gone)"
+
+
 def test_workers_give_the_single_process_answers_in_input_order(seed_index_dir: Path, tmp_path: Path) -> None:
     src = claims_file(tmp_path / "claims.csv", 600)
     single, parallel = tmp_path / "single.csv", tmp_path / "parallel.csv"
@@ -86,20 +114,12 @@ def test_workers_give_the_single_process_answers_in_input_order(seed_index_dir: 
 def test_workers_leave_with_a_killed_parent_and_the_run_resumes(seed_index_dir: Path, tmp_path: Path) -> None:
     src = claims_file(tmp_path / "claims.csv", 3000)
     out = tmp_path / "checked.csv"
-    child = batch(src, out, seed_index_dir, "--workers", "2")
-    deadline = time.monotonic() + 300
-    while not (out.exists() and out.read_bytes().count(b"\n") > 300):
-        assert child.poll() is None, child.communicate()
-        assert time.monotonic() < deadline, "no rows written in time"
-        time.sleep(0.05)
+    child = running_batch(src, out, seed_index_dir, rows_written=300)
     workers = children_of(child.pid)
     assert len(workers) >= 2  # the engine processes (and multiprocessing's resource tracker)
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while any(alive(pid) for pid in workers):
-        assert time.monotonic() < deadline, f"worker processes outlived their parent: {workers}"
-        time.sleep(0.1)
+    assert_gone(workers)
 
     err = finish(batch(src, out, seed_index_dir, "--workers", "2", "--resume"))
     assert "resuming after row" in err
@@ -109,18 +129,13 @@ def test_workers_leave_with_a_killed_parent_and_the_run_resumes(seed_index_dir: 
 def test_ctrl_c_stops_the_workers_and_keeps_every_finished_row(seed_index_dir: Path, tmp_path: Path) -> None:
     src = claims_file(tmp_path / "claims.csv", 3000)
     out = tmp_path / "checked.csv"
-    child = batch(src, out, seed_index_dir, "--workers", "2")
-    deadline = time.monotonic() + 300
-    while not (out.exists() and out.read_bytes().count(b"\n") > 200):
-        assert child.poll() is None, child.communicate()
-        assert time.monotonic() < deadline, "no rows written in time"
-        time.sleep(0.05)
+    child = running_batch(src, out, seed_index_dir, rows_written=200)
     workers = children_of(child.pid)
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
     assert "Traceback" not in err and "add --resume to continue" in err
-    assert not any(alive(pid) for pid in workers)
+    assert_gone(workers)
     finished = rows(out)
     assert [r["id"] for r in finished] == [f"c{i}" for i in range(1, len(finished) + 1)]
     assert f"\n{len(finished):,} rows in " in err
