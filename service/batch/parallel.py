@@ -127,6 +127,6 @@ class WorkerPool:
 
 def _broken(exc: BaseException) -> CrosscheckError:
     return CrosscheckError(
-        f"a batch worker process died ({exc}); its error is printed above. "
+        f"a batch worker process died ({exc}); any error it printed is above. "
         "Run with --workers 1 to see it in this process"
     )
