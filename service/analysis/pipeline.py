@@ -235,13 +235,17 @@ def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexic
 
 
 def analysis_language(text: str, hint: str | None = None) -> str:
-    """The language rules to read ``text`` with: its own if Dutch or English, else English."""
-    if hint is not None and hint in _ANALYSIS_LANGUAGES:
-        return hint
+    """The language rules to read ``text`` with: Dutch or English.
+
+    A text of another known language (a German source's sentence) is read with the English
+    rules; an unknown one (a claim) is told Dutch or English by a detector over those two
+    alone, which also reads a German claim with the nearer Dutch rules.
+    """
+    if hint is not None:
+        return hint if hint in _ANALYSIS_LANGUAGES else "en"
     from index.language import detect_language
 
-    detected = detect_language(text)
-    return detected if detected in _ANALYSIS_LANGUAGES else "en"
+    return detect_language(text, among=_ANALYSIS_LANGUAGES) or "en"
 
 
 @lru_cache(maxsize=50_000)
