@@ -132,7 +132,7 @@ class Verifier:
 
     def __init__(self, corpus: Corpus, *, nli: NLIScorer | None = None) -> None:
         self.corpus = corpus
-        self.words = WordMatcher(corpus.embedder, concepts={**lexicon().concepts, **lexicon().predicates})
+        self._words: WordMatcher | None = None
         settings = corpus.settings
         if nli is None and settings.nli_model:
             labels = settings.nli_labels.split(",") if settings.nli_labels else None
@@ -140,6 +140,18 @@ class Verifier:
         self.nli = nli
         self._lock = threading.Lock()
         self._source_actors: dict[tuple[str, str], frozenset[str]] = {}
+
+    @property
+    def words(self) -> WordMatcher:
+        """Built on first use: the lexicon takes ~80 MB, which a batch parent handing claims to
+        worker processes never needs."""
+        if self._words is None:
+            with self._lock:
+                if self._words is None:
+                    self._words = WordMatcher(
+                        self.corpus.embedder, concepts={**lexicon().concepts, **lexicon().predicates}
+                    )
+        return self._words
 
     def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
         (result,) = self.verify_many([claim], top_k=top_k, filters=filters)
