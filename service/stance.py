@@ -99,6 +99,7 @@ class PassageStance:
     reasons: tuple[str, ...]
     findings: tuple[Finding, ...] = field(default=())
     coverage: float = 0.0  # share of the claim's names and words the passage (and its context) covers
+    brief: bool = False  # neutral from coverage alone, reasons and findings not worked out (see compare)
 
 
 def _spans(items: Iterable[EntityMention | Quantity]) -> tuple[tuple[int, int], ...]:
@@ -702,19 +703,40 @@ class _Evidence:
     def result(self, stance: Stance, strength: float, reasons: Sequence[str]) -> PassageStance:
         if self.hedged and stance != "neutral":
             strength *= HEDGE_FACTOR
-        score = strength if stance != "neutral" else 1 - strength
         return PassageStance(
             stance,
-            round(min(score, 0.97), 3),
+            _score(stance, strength),
             tuple(dict.fromkeys(reasons)) or ("nothing decisive",),
             tuple(self.c.findings),
             coverage=round(self.cover.overall, 3),
         )
 
     def neutral(self, reasons: Sequence[str], summary: str | None = None) -> PassageStance:
-        """Neutral, scored by how far the passage is from deciding anything."""
-        relevance = 0.5 * _scale(self.similarity, 0.2, 0.7) + 0.5 * self.cover.overall
-        return self.result("neutral", 0.6 * relevance, [summary, *reasons] if summary else reasons)
+        return self.result(
+            "neutral", _neutral_strength(self.similarity, self.cover), [summary, *reasons] if summary else reasons
+        )
+
+
+def _score(stance: Stance, strength: float) -> float:
+    return round(min(strength if stance != "neutral" else 1 - strength, 0.97), 3)
+
+
+def _neutral_strength(similarity: float, cover: Coverage) -> float:
+    """A neutral passage is scored by how far it is from deciding anything."""
+    return 0.6 * (0.5 * _scale(similarity, 0.2, 0.7) + 0.5 * cover.overall)
+
+
+def _may_take_side(cover: Coverage, own: Coverage) -> bool:
+    """False when no decision below can find for or against: each needs this much of the claim.
+
+    A conflict over one value needs ``CONFLICT_COVERAGE`` in the passage itself
+    (:func:`_slot_conflict`); support and a polarity conflict need every content word
+    covered and ``SUPPORT_COVERAGE`` or ``POLARITY_COVERAGE`` with the sentences around
+    (:func:`_support`, :func:`_polarity_conflict`, through ``_Evidence.predicate``).
+    """
+    if own.overall >= CONFLICT_COVERAGE:
+        return True
+    return cover.every_word and cover.overall >= min(SUPPORT_COVERAGE, POLARITY_COVERAGE)
 
 
 def compare(
@@ -725,23 +747,32 @@ def compare(
     context: Sequence[Analysis] = (),
     words: ClaimWords | None = None,
     source_actors: frozenset[str] | None = None,
+    brief: bool = False,
 ) -> PassageStance:
     """The stance of ``passage`` towards ``claim``; ``context`` is the sentences around the passage.
 
     ``words`` holds the claim's word similarities (:meth:`WordMatcher.for_claim`); without it
     words are compared by spelling only. ``source_actors`` (see :func:`acting_parties`) are
     everyone the whole source has acting.
+
+    ``brief``: a passage with too little of the claim to take a side is answered from its
+    coverage alone, skipping the checks: the same stance and score, without reasons or
+    findings (``PassageStance.brief``). About half of a claim's candidates are such passages
+    and most are never shown; a caller compares the ones it shows again in full.
     """
     if similarity < MIN_SIMILARITY:
         return PassageStance("neutral", round(1 - similarity, 3), ("not about the claim",))
     side = _claim_side(claim)
     c = _Comparison(claim, passage, context, lexicon(), side)
-    for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
-        check(c)
     claim_words = words or claim_words_for(claim, [w for a in (passage, *context) for w in a.content_folds])
     # conflicts and the event itself rest on the passage alone: context may not make a caption
     # look like the event
     cover, own = _coverage(c, claim_words)
+    if brief and not _may_take_side(cover, own):
+        strength = _neutral_strength(similarity, cover)
+        return PassageStance("neutral", _score("neutral", strength), (), coverage=round(cover.overall, 3), brief=True)
+    for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
+        check(c)
     reasons = [f.reason for f in c.findings if f.relation != "missing" or f.slot in {"number", "year", "duration"}]
 
     claim_clause = side.clause

@@ -10,11 +10,11 @@ same :class:`Verification`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from index.store import Passage, Snapshot, SourceHits, SourceRecord
+from index.store import Passage, PassageHit, Snapshot, SourceHits, SourceRecord
 from service.analysis import Analysis, analyze, analyze_passage
 from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
@@ -52,6 +52,7 @@ class PassageResult:
     findings: tuple[Finding, ...] = ()
     coverage: float = 0.0
     nli: dict[str, float] | None = None
+    brief: bool = False  # neutral, reasons not worked out: compared in full only if shown
 
 
 @dataclass(frozen=True)
@@ -215,21 +216,7 @@ class Verifier:
         ):
             words = claim_words_for(analysis, vocabulary, self.words, near)
             nli = self._nli(text, per_claim)
-            sources = []
-            for group in per_claim:
-                passages = [
-                    self._judge(
-                        analysis,
-                        hit.passage,
-                        group.source,
-                        hit.similarity,
-                        contexts[hit.passage.id],
-                        words,
-                        nli.get(hit.passage.id),
-                    )
-                    for hit in group.hits
-                ]
-                sources.append(self._source(group.source, passages, top_k, analysis))
+            sources = [self._source(group, analysis, words, contexts, nli, top_k) for group in per_claim]
             results.append(self._conclude(text, analysis, sources))
         return results
 
@@ -271,35 +258,57 @@ class Verifier:
     def _judge(
         self,
         claim: Analysis,
-        passage: Passage,
+        hit: PassageHit,
         source: SourceRecord,
-        similarity: float,
         context: Sequence[Analysis],
         words: ClaimWords,
         nli: Probabilities | None = None,
+        *,
+        brief: bool = False,
     ) -> PassageResult:
+        """The passage's stance; ``brief`` (see :func:`compare`) unless an NLI model may overrule it."""
         stance: PassageStance = compare(
             claim,
-            self._analysis(passage, source),
-            similarity,
+            self._analysis(hit.passage, source),
+            hit.similarity,
             context=context,
             words=words,
             source_actors=self._actors(source),
+            brief=brief and nli is None,
         )
         if nli is not None:
             stance = combine(stance, nli, threshold=self.corpus.settings.nli_threshold)
         return PassageResult(
-            passage,
-            round(similarity, 4),
+            hit.passage,
+            round(hit.similarity, 4),
             stance.stance,
             stance.score,
             stance.reasons,
             stance.findings,
             stance.coverage,
             nli,
+            brief=stance.brief,
         )
 
-    def _source(self, source: SourceRecord, passages: list[PassageResult], top_k: int, claim: Analysis) -> SourceResult:
+    def _source(
+        self,
+        group: SourceHits,
+        claim: Analysis,
+        words: ClaimWords,
+        contexts: Mapping[int, tuple[Analysis, ...]],
+        nli: Mapping[int, Probabilities],
+        top_k: int,
+    ) -> SourceResult:
+        """The source's stance from all its candidates, each compared briefly (see :func:`compare`);
+        the ``top_k`` it shows are compared in full."""
+        source = group.source
+
+        def judge(hit: PassageHit, *, brief: bool) -> PassageResult:
+            context, probabilities = contexts[hit.passage.id], nli.get(hit.passage.id)
+            return self._judge(claim, hit, source, context, words, probabilities, brief=brief)
+
+        hits = {hit.passage.id: hit for hit in group.hits}
+        passages = [judge(hit, brief=True) for hit in group.hits]
         notes: list[str] = []
         claim_years = [y.value for y in claim.years if not y.contrasted]
         if source.published and claim_years and int(source.published[:4]) < min(claim_years):
@@ -315,7 +324,8 @@ class Verifier:
         decisive = sorted((p for p in passages if p.stance != "neutral"), key=lambda p: -p.score)
         rest = sorted((p for p in passages if p.stance == "neutral"), key=lambda p: -p.similarity)
         best = max((p.similarity for p in passages), default=0.0)
-        return SourceResult(source, stance, score, tuple([*decisive, *rest][:top_k]), best, mixed, tuple(notes))
+        shown = [judge(hits[p.passage.id], brief=False) if p.brief else p for p in [*decisive, *rest][:top_k]]
+        return SourceResult(source, stance, score, tuple(shown), best, mixed, tuple(notes))
 
     def _conclude(self, text: str, analysis: Analysis, sources: list[SourceResult]) -> Verification:
         closest = max((1 - p.score for s in sources for p in s.passages if p.stance == "neutral"), default=0.0)

@@ -188,3 +188,37 @@ def test_at_least_is_confirmed_by_the_exact_figure() -> None:
 def test_a_loose_bound_does_not_tie_events_together() -> None:
     result = judge("Up to 10,000 troops could be sent to Norway.", "3,000 troops will be sent to Estonia.")
     assert result.stance == "neutral"
+
+
+BRIEF_CLAIMS = [
+    "1,000 troops moved to Romania",
+    "De VS sturen 3.000 militairen naar Polen en Duitsland",
+    "Biden denied sending troops to Ukraine",
+    "Rusland heeft 100.000 militairen aan de grens met Oekraïne",
+    "The Pentagon put 8,500 soldiers on high alert",
+    "Nederland levert geen wapens aan Oekraïne",
+]
+
+
+def test_a_brief_comparison_gives_the_full_stance_and_score() -> None:
+    """``brief`` may skip the checks only where no decision could take a side: over every seed
+    sentence, with the sentences before it as context, it gives the same stance and score."""
+    from index.documents import iter_documents
+    from index.sentences import split_sentences
+    from tests.conftest import SEEDS
+
+    sentences = [analyze(s.text, "nl") for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")]
+    answered_briefly = 0
+    for claim in map(analyze, BRIEF_CLAIMS):
+        for i, passage in enumerate(sentences):
+            context = tuple(sentences[max(0, i - 2) : i])
+            for similarity in (0.3, 0.5, 0.7):
+                full = compare(claim, passage, similarity, context=context)
+                brief = compare(claim, passage, similarity, context=context, brief=True)
+                if brief.brief:
+                    answered_briefly += 1
+                    assert (brief.stance, brief.score, brief.coverage) == (full.stance, full.score, full.coverage)
+                    assert (brief.reasons, brief.findings) == ((), ())
+                else:
+                    assert brief == full
+    assert 0 < answered_briefly < len(BRIEF_CLAIMS) * len(sentences) * 3
