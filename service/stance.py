@@ -143,6 +143,12 @@ def same_party(a: str, b: str, lex: Lexicon) -> bool:
 
 
 @lru_cache(maxsize=100_000)
+def _found(stated: tuple[str, ...], claimed: str) -> bool:
+    """Does any of ``stated`` stand for ``claimed``? Cached: a passage's names recur from claim to claim."""
+    return any(stands_for(other, claimed) for other in stated)
+
+
+@lru_cache(maxsize=100_000)
 def stands_for(stated: str, claimed: str) -> bool:
     """Can the passage's ``stated`` entity confirm a mention of ``claimed``?
 
@@ -568,16 +574,16 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     they say (``words.weights``, from their frequency in the claim's language).
     """
     passage_ids = c.passage.entity_ids
-    context_ids = [i for a in c.context for i in a.entity_ids]
+    context_ids = tuple(i for a in c.context for i in a.entity_ids)
     own_name_gaps: list[str] = []
     with_name_gaps: list[str] = []
     nearby = 0  # names found only around the passage
     names = c.side.names
     for name, text in names.items():
-        if any(stands_for(other, name) for other in passage_ids):
+        if _found(passage_ids, name):
             continue
         own_name_gaps.append(text)
-        if any(stands_for(other, name) for other in context_ids):
+        if _found(context_ids, name):
             nearby += 1
         else:
             with_name_gaps.append(text)
@@ -588,9 +594,9 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     if words.words:
         here = words.cover(c.passage.content_folds, WORD_FLOOR, WORD_FULL)
         # per sentence, not the context as a whole: neighbouring candidates share their sentences
-        with_words = here
+        with_words = here.copy()
         for a in c.context:
-            with_words = np.maximum(with_words, CONTEXT_FACTOR * words.cover(a.content_folds, WORD_FLOOR, WORD_FULL))
+            np.maximum(with_words, words.cover(a.content_folds, WORD_FLOOR, WORD_FULL, CONTEXT_FACTOR), out=with_words)
         weights = words.weights
         word_total = words.total_weight
         own_covered, with_covered = float(weights @ here), float(weights @ with_words)

@@ -209,15 +209,25 @@ class ClaimWords:
         self._scores = scores
         self._scaled: dict[tuple[float, float], NDArray[np.float32]] = {}
         self._cache: dict[tuple[float, float, tuple[str, ...]], NDArray[np.float32]] = {}
+        self._discounted: dict[tuple[float, tuple[float, float, tuple[str, ...]]], NDArray[np.float32]] = {}
 
-    def cover(self, passage_words: Iterable[str], floor: float, full: float) -> NDArray[np.float32]:
+    def cover(
+        self, passage_words: Iterable[str], floor: float, full: float, factor: float = 1.0
+    ) -> NDArray[np.float32]:
         """How far each claim word is covered by ``passage_words``: 0 up to similarity ``floor``,
-        1 from ``full``, linear between (0 for every word when none of them is known).
+        1 from ``full``, linear between (0 for every word when none of them is known); times
+        ``factor`` (a discount for a sentence around a passage), kept too.
 
         The scale is monotonic, so it is applied once to the whole matrix and the best match
         per word taken after it.
         """
         key = (floor, full, tuple(passage_words))
+        if factor != 1.0:
+            scaled = self._discounted.get((factor, key))
+            if scaled is None:
+                scaled = self._discounted[(factor, key)] = factor * self.cover(key[2], floor, full)
+                scaled.flags.writeable = False
+            return scaled
         cached = self._cache.get(key)
         if cached is None:
             self.prime([key[2]], floor, full)

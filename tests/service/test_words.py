@@ -43,6 +43,16 @@ def test_cached_covers_are_read_only() -> None:
     for sentence in [("w1",), ("unknown",)]:
         with pytest.raises(ValueError):
             words.cover(sentence, FLOOR, FULL)[0] = 1.0
+        with pytest.raises(ValueError):
+            words.cover(sentence, FLOOR, FULL, 0.8)[0] = 1.0
+
+
+def test_a_discounted_cover_is_the_cover_times_the_factor() -> None:
+    words = claim_words()
+    for sentence in [("w1", "w7"), ("w3",), ("unknown",)]:
+        expected = np.float32(0.8) * one_at_a_time(words, sentence)
+        np.testing.assert_array_equal(words.cover(sentence, FLOOR, FULL, 0.8), 0.8 * words.cover(sentence, FLOOR, FULL))
+        np.testing.assert_allclose(words.cover(sentence, FLOOR, FULL, 0.8), expected, rtol=1e-6)
 
 
 def test_a_claim_without_content_words_covers_nothing() -> None:
