@@ -42,12 +42,12 @@ def _within_limit(text: str, field: str, limit: int) -> None:
         raise too_long(field, len(text), limit)
 
 
-def verify_request(body: VerifyRequest, settings: SettingsDep) -> VerifyRequest:
+async def verify_request(body: VerifyRequest, settings: SettingsDep) -> VerifyRequest:
     _within_limit(body.claim, "claim", settings.max_claim_chars)
     return body
 
 
-def search_request(body: SearchRequest, settings: SettingsDep) -> SearchRequest:
+async def search_request(body: SearchRequest, settings: SettingsDep) -> SearchRequest:
     _within_limit(body.query, "query", settings.max_claim_chars)
     return body
 
