@@ -75,7 +75,7 @@ def note(message: str) -> None:
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    help="Engine processes, each with its own model, ~0.9 GB apiece (env CROSSCHECK_WORKERS; default 1). "
+    help="Engine processes, each with its own model, ~0.4 GB apiece (env CROSSCHECK_WORKERS; default 1). "
     "One per core roughly multiplies the rate.",
 )
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: keep the finished rows of -o.")
