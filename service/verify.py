@@ -166,7 +166,9 @@ class Verifier:
         while batch := list(islice(iterator, CLAIM_BATCH)):
             yield from self._verify_batch(batch, top_k or self.corpus.settings.top_k, filters or Filters())
 
-    def _verify_batch(self, claims: Sequence[str], top_k: int, filters: Filters) -> list[Verification]:
+    def _verify_batch(self, claims: Sequence[str], top_k: int, filters: Filters) -> Iterator[Verification]:
+        """The claims embedded and retrieved together, then each judged and yielded in turn (a caller
+        answering requests can send each answer as soon as it is ready)."""
         limit = self.corpus.settings.max_claim_chars
         texts = [check_text(claim, max_chars=limit) for claim in claims]
         analyses = [analyze(text) for text in texts]
@@ -178,10 +180,9 @@ class Verifier:
         if new_words:
             self.words.remember(new_words, vectors[len(texts) :])
         if allowed is not None and not allowed:
-            return [
-                _empty(text, analysis.language, "no source matches the filters")
-                for text, analysis in zip(texts, analyses, strict=True)
-            ]
+            for text, analysis in zip(texts, analyses, strict=True):
+                yield _empty(text, analysis.language, "no source matches the filters")
+            return
         groups = snapshot.search(
             vectors[: len(texts)],
             per_source=CANDIDATES_PER_SOURCE,
@@ -210,15 +211,13 @@ class Verifier:
         vocabularies = [{t.fold for a in near for t in a.content} for near in sentences]
         self.words.prepare(set().union(*vocabularies))
 
-        results = []
         for text, analysis, per_claim, near, vocabulary in zip(
             texts, analyses, groups, sentences, vocabularies, strict=True
         ):
             words = claim_words_for(analysis, vocabulary, self.words, near)
             nli = self._nli(text, per_claim)
             sources = [self._source(group, analysis, words, contexts, nli, top_k) for group in per_claim]
-            results.append(self._conclude(text, analysis, sources))
-        return results
+            yield self._conclude(text, analysis, sources)
 
     def _analysis(self, passage: Passage, source: SourceRecord) -> Analysis:
         return analyze_passage(passage.text, source.language)

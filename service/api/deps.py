@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 
 from service.api.errors import ServiceNotReady
+from service.coalesce import Coalescer
 from service.corpus import Corpus
 from service.errors import CrosscheckError
 from service.settings import Settings
@@ -41,6 +42,7 @@ class ServiceState:
         self.settings = settings
         self.corpus = corpus
         self.verifier: Verifier | None = None
+        self.checks: Coalescer | None = None  # concurrent checks, batched on one engine thread
         self.error: str | None = None
         self.finished = threading.Event()  # loaded, or failed for good
         self.ready_wait = READY_WAIT_SECONDS
@@ -51,6 +53,7 @@ class ServiceState:
             index = self.corpus.index(bootstrap=True, notify=log.info)
             verifier = Verifier(self.corpus)
             verifier.verify(WARM_UP_CLAIM)
+            self.checks = Coalescer(verifier)
             self.verifier = verifier
             snapshot = index.snapshot
             log.info(
@@ -69,6 +72,10 @@ class ServiceState:
             log.exception("cannot serve")
         finally:
             self.finished.set()
+
+    def close(self) -> None:
+        if self.checks is not None:
+            self.checks.close()
 
     def require_verifier(self) -> Verifier:
         if self.verifier is None:
@@ -102,6 +109,13 @@ async def get_verifier(state: StateDep) -> Verifier:
     return await run_in_threadpool(state.require_verifier)  # waits a moment for the index to load
 
 
+async def get_checks(state: StateDep) -> Coalescer:
+    """Where single claims are checked: with the others waiting at the same time (see ``service.coalesce``)."""
+    await get_verifier(state)
+    assert state.checks is not None  # set before the verifier
+    return state.checks
+
+
 async def get_corpus(state: StateDep) -> Corpus:
     """The corpus, once loaded: reads and writes wait for the index like verification does."""
     await get_verifier(state)
@@ -110,6 +124,7 @@ async def get_corpus(state: StateDep) -> Corpus:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 VerifierDep = Annotated[Verifier, Depends(get_verifier)]
+ChecksDep = Annotated[Coalescer, Depends(get_checks)]
 CorpusDep = Annotated[Corpus, Depends(get_corpus)]
 
 _api_key_header = APIKeyHeader(

@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from index.documents import Document, parse_html
 from service import batch
-from service.api.deps import CorpusDep, SettingsDep, StateDep, VerifierDep, WriteAccess
+from service.api.deps import ChecksDep, CorpusDep, SettingsDep, StateDep, VerifierDep, WriteAccess
 from service.api.errors import documented
 from service.api.schemas import (
     SOURCE_ID_PATTERN,
@@ -96,10 +96,10 @@ def _example(payload: Any) -> dict[str, Any]:
     response_description="The verdict, and per source its stance with the passages and reasons behind it",
     responses=documented(400, 404, 413, 422, 500, 503),
 )
-def verify(body: Annotated[VerifyRequest, Depends(verify_request)], verifier: VerifierDep) -> VerificationResult:
+async def verify(body: Annotated[VerifyRequest, Depends(verify_request)], checks: ChecksDep) -> VerificationResult:
     """For each source, the passages that support or conflict with the claim and why, and an overall verdict
     (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`."""
-    return VerificationResult.from_core(verifier.verify(body.claim, top_k=body.top_k, filters=body.filters()))
+    return VerificationResult.from_core(await checks.verify(body.claim, top_k=body.top_k, filters=body.filters()))
 
 
 @router.post(

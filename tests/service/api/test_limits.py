@@ -124,7 +124,7 @@ def test_unexpected_error_is_a_json_500_with_request_id_and_no_traceback(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("secret internal detail /srv/crosscheck/verify.py line 12")
 
-    monkeypatch.setattr(verifier, "verify", broken)
+    monkeypatch.setattr(verifier, "_verify_batch", broken)  # under every way in: alone or in a batch
     with caplog.at_level(logging.ERROR, logger="crosscheck.api"):
         response = client.post("/v1/verify", json={"claim": "x"}, headers={"X-Request-ID": "trace-me"})
     assert response.status_code == 500

@@ -39,6 +39,22 @@ def test_verify_options_top_k_sources_and_dates(client: TestClient) -> None:
     assert nothing["notes"] == ["no source matches the filters"]
 
 
+def test_concurrent_verify_requests_each_get_the_answer_to_their_own_claim(client: TestClient) -> None:
+    """Requests arriving together are checked in one batch (service.coalesce): none may get another's answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    claims = [f"{n} soldaten gaan naar {place}" for n in ("Duizend", "2.000", "300") for place in ("Roemenië", "Polen")]
+    claims += ["Rusland ontkent een invasie", "Biden stuurt troepen", "", "troepen naar Roemenië"]
+    bodies = [{"claim": c} if i % 3 else {"claim": c, "top_k": 1} for i, c in enumerate(claims)]
+    alone = [client.post("/v1/verify", json=b) for b in bodies]
+    with ThreadPoolExecutor(len(bodies)) as pool:
+        together = list(pool.map(lambda b: client.post("/v1/verify", json=b), bodies))
+    assert (
+        [r.status_code for r in together] == [r.status_code for r in alone] == [422 if not c else 200 for c in claims]
+    )
+    assert [r.json() for r in together if r.status_code == 200] == [r.json() for r in alone if r.status_code == 200]
+
+
 def test_verify_unknown_source_is_404_naming_the_field(client: TestClient) -> None:
     response = client.post("/v1/verify", json={"claim": "troepen", "sources": ["000_64af60602162f07a", "nope"]})
     assert response.status_code == 404
