@@ -592,26 +592,34 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
     with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
 
     if words.words:
-        here = words.cover(c.passage.content_folds, WORD_FLOOR, WORD_FULL)
+        here, own_covered, own_word_gaps = words.summary(c.passage.content_folds, WORD_FLOOR, WORD_FULL)
         # per sentence, not the context as a whole: neighbouring candidates share their sentences
-        with_words = here.copy()
-        for a in c.context:
-            np.maximum(with_words, words.cover(a.content_folds, WORD_FLOOR, WORD_FULL, CONTEXT_FACTOR), out=with_words)
-        weights = words.weights
+        around = [words.cover(a.content_folds, WORD_FLOOR, WORD_FULL) for a in c.context]
+        if around:
+            best = around[0]
+            if len(around) > 1:
+                best = np.maximum(best, around[1])
+                for row in around[2:]:
+                    np.maximum(best, row, out=best)
+            # the discount commutes with the max: max(f*a, f*b) == f*max(a, b), rounding included
+            with_words = np.maximum(here, CONTEXT_FACTOR * best)
+            with_covered = float(words.weights @ with_words)
+            with_word_gaps: Sequence[str] = [
+                w for w, v in zip(words.words, with_words.tolist(), strict=True) if v <= 0.0
+            ]
+        else:
+            with_covered, with_word_gaps = own_covered, own_word_gaps
         word_total = words.total_weight
-        own_covered, with_covered = float(weights @ here), float(weights @ with_words)
-        own_word_gaps = [w for w, v in zip(words.words, here.tolist(), strict=True) if v <= 0.0]
-        with_word_gaps = [w for w, v in zip(words.words, with_words.tolist(), strict=True) if v <= 0.0]
     else:
         word_total = own_covered = with_covered = 0.0
-        own_word_gaps, with_word_gaps = [], []
+        own_word_gaps = with_word_gaps = ()
 
-    def build(name_covered: float, word_covered: float, name_gaps: list[str], word_gaps: list[str]) -> Coverage:
+    def build(name_covered: float, word_covered: float, name_gaps: list[str], word_gaps: Sequence[str]) -> Coverage:
         total = name_total + word_total
         return Coverage(
             (name_covered + word_covered) / total if total else 1.0,
             word_covered / word_total if word_total else 1.0,
-            tuple(name_gaps + word_gaps),
+            (*name_gaps, *word_gaps),
             every_word=not word_gaps,
         )
 
@@ -745,6 +753,30 @@ def _may_take_side(cover: Coverage, own: Coverage) -> bool:
     return cover.every_word and cover.overall >= min(SUPPORT_COVERAGE, POLARITY_COVERAGE)
 
 
+def _values_rule_out_a_side(c: _Comparison) -> bool:
+    """After the value checks: a value the claim fixes is missing or only roughly stated, and none
+    differs. Support and a polarity conflict need every value confirmed (:func:`_unconfirmed`);
+    a conflict needs a differing value (:func:`_slot_conflict`) or the claim's value set aside,
+    which takes a contrasted value in the passage. The actor check cannot change that: another
+    actor makes the passage neutral too."""
+    if not any(f.relation in {"missing", "compatible"} and f.slot in VALUE_SLOTS for f in c.findings):
+        return False
+    if any(f.relation == "differs" for f in c.findings):
+        return False
+    p = c.passage
+    return not (
+        any(q.contrasted for q in p.quantities)
+        or any(d.contrasted for d in p.durations)
+        or any(y.contrasted for y in p.years)
+    )
+
+
+def _brief_neutral(similarity: float, cover: Coverage) -> PassageStance:
+    """What every neutral decision scores (``_Evidence.neutral``), without its reasons."""
+    strength = _neutral_strength(similarity, cover)
+    return PassageStance("neutral", _score("neutral", strength), (), coverage=round(cover.overall, 3), brief=True)
+
+
 def compare(
     claim: Analysis,
     passage: Analysis,
@@ -761,10 +793,12 @@ def compare(
     words are compared by spelling only. ``source_actors`` (see :func:`acting_parties`) are
     everyone the whole source has acting.
 
-    ``brief``: a passage with too little of the claim to take a side is answered from its
-    coverage alone, skipping the checks: the same stance and score, without reasons or
-    findings (``PassageStance.brief``). About half of a claim's candidates are such passages
-    and most are never shown; a caller compares the ones it shows again in full.
+    ``brief``: a passage that cannot take a side is answered as neutral, scored from its
+    coverage alone, without reasons or findings (``PassageStance.brief``): one with too little
+    of the claim (:func:`_may_take_side`, before any check), or one whose values rule a side
+    out (:func:`_values_rule_out_a_side`, after the value checks). Most of a claim's
+    candidates are such passages and most are never shown; a caller compares the ones it
+    shows again in full.
     """
     if similarity < MIN_SIMILARITY:
         return PassageStance("neutral", round(1 - similarity, 3), ("not about the claim",))
@@ -775,10 +809,13 @@ def compare(
     # look like the event
     cover, own = _coverage(c, claim_words)
     if brief and not _may_take_side(cover, own):
-        strength = _neutral_strength(similarity, cover)
-        return PassageStance("neutral", _score("neutral", strength), (), coverage=round(cover.overall, 3), brief=True)
-    for check in (_check_quantities, _check_years, _check_durations, _check_places, _check_actor, _check_set_aside):
+        return _brief_neutral(similarity, cover)
+    for check in (_check_quantities, _check_years, _check_durations, _check_places):
         check(c)
+    if brief and _values_rule_out_a_side(c):
+        return _brief_neutral(similarity, cover)
+    _check_actor(c)
+    _check_set_aside(c)
     reasons = [f.reason for f in c.findings if f.relation != "missing" or f.slot in {"number", "year", "duration"}]
 
     claim_clause = side.clause

@@ -188,6 +188,9 @@ class WordMatcher:
         return product, codes, names
 
 
+_Summary = tuple[NDArray[np.float32], float, tuple[str, ...]]  # cover, weighted sum, words not covered
+
+
 class ClaimWords:
     """A claim's content words with their similarity to a vocabulary (see :meth:`WordMatcher.for_claim`).
 
@@ -209,30 +212,32 @@ class ClaimWords:
         self._scores = scores
         self._scaled: dict[tuple[float, float], NDArray[np.float32]] = {}
         self._cache: dict[tuple[float, float, tuple[str, ...]], NDArray[np.float32]] = {}
-        self._discounted: dict[tuple[float, tuple[float, float, tuple[str, ...]]], NDArray[np.float32]] = {}
+        self._summaries: dict[tuple[float, float, tuple[str, ...]], _Summary] = {}
 
-    def cover(
-        self, passage_words: Iterable[str], floor: float, full: float, factor: float = 1.0
-    ) -> NDArray[np.float32]:
+    def cover(self, passage_words: Iterable[str], floor: float, full: float) -> NDArray[np.float32]:
         """How far each claim word is covered by ``passage_words``: 0 up to similarity ``floor``,
-        1 from ``full``, linear between (0 for every word when none of them is known); times
-        ``factor`` (a discount for a sentence around a passage), kept too.
+        1 from ``full``, linear between (0 for every word when none of them is known).
 
         The scale is monotonic, so it is applied once to the whole matrix and the best match
-        per word taken after it.
+        per word taken after it. The row is cached and shared: callers must not write to it.
         """
         key = (floor, full, tuple(passage_words))
-        if factor != 1.0:
-            scaled = self._discounted.get((factor, key))
-            if scaled is None:
-                scaled = self._discounted[(factor, key)] = factor * self.cover(key[2], floor, full)
-                scaled.flags.writeable = False
-            return scaled
         cached = self._cache.get(key)
         if cached is None:
             self.prime([key[2]], floor, full)
             cached = self._cache[key]
         return cached
+
+    def summary(self, passage_words: Iterable[str], floor: float, full: float) -> _Summary:
+        """:meth:`cover`, its weighted sum and the claim words it leaves uncovered; cached, because a
+        candidate passage is also compared again when it is shown."""
+        key = (floor, full, tuple(passage_words))
+        found = self._summaries.get(key)
+        if found is None:
+            row = self.cover(key[2], floor, full)
+            gaps = tuple(w for w, v in zip(self.words, row.tolist(), strict=True) if v <= 0.0)
+            found = self._summaries[key] = (row, float(self.weights @ row), gaps)
+        return found
 
     def prime(self, sentences: Iterable[Sequence[str]], floor: float, full: float) -> None:
         """Compute :meth:`cover` for many sentences in one gather and one segmented max.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from service import stance
 from service.analysis import analyze
 from service.stance import PassageStance, compare
 
@@ -197,10 +198,14 @@ BRIEF_CLAIMS = [
     "Rusland heeft 100.000 militairen aan de grens met Oekraïne",
     "The Pentagon put 8,500 soldiers on high alert",
     "Nederland levert geen wapens aan Oekraïne",
+    "2,000 American troops moved to Eastern Europe in 2022",
+    "Russia annexed Crimea in 2014",
+    "De oefening duurt tien dagen",
+    "Thousands of soldiers left Belarus",
 ]
 
 
-def test_a_brief_comparison_gives_the_full_stance_and_score() -> None:
+def test_a_brief_comparison_gives_the_full_stance_and_score(monkeypatch: pytest.MonkeyPatch) -> None:
     """``brief`` may skip the checks only where no decision could take a side: over every seed
     sentence, with the sentences before it as context, it gives the same stance and score."""
     from index.documents import iter_documents
@@ -208,17 +213,42 @@ def test_a_brief_comparison_gives_the_full_stance_and_score() -> None:
     from tests.conftest import SEEDS
 
     sentences = [analyze(s.text, "nl") for doc in iter_documents([SEEDS]) for s in split_sentences(doc.text, "nl")]
+    cases = [
+        (claim, passage, tuple(sentences[max(0, i - 2) : i]), similarity)
+        for claim in map(analyze, BRIEF_CLAIMS)
+        for i, passage in enumerate(sentences)
+        for similarity in (0.3, 0.5, 0.7)
+    ]
     answered_briefly = 0
-    for claim in map(analyze, BRIEF_CLAIMS):
-        for i, passage in enumerate(sentences):
-            context = tuple(sentences[max(0, i - 2) : i])
-            for similarity in (0.3, 0.5, 0.7):
-                full = compare(claim, passage, similarity, context=context)
-                brief = compare(claim, passage, similarity, context=context, brief=True)
-                if brief.brief:
-                    answered_briefly += 1
-                    assert (brief.stance, brief.score, brief.coverage) == (full.stance, full.score, full.coverage)
-                    assert (brief.reasons, brief.findings) == ((), ())
-                else:
-                    assert brief == full
-    assert 0 < answered_briefly < len(BRIEF_CLAIMS) * len(sentences) * 3
+    for claim, passage, context, similarity in cases:
+        full = compare(claim, passage, similarity, context=context)
+        brief = compare(claim, passage, similarity, context=context, brief=True)
+        if brief.brief:
+            answered_briefly += 1
+            assert (brief.stance, brief.score, brief.coverage) == (full.stance, full.score, full.coverage)
+            assert (brief.reasons, brief.findings) == ((), ())
+        else:
+            assert brief == full
+    # both rules answer some: too little of the claim, and values that rule a side out
+    monkeypatch.setattr(stance, "_values_rule_out_a_side", lambda c: False)
+    by_coverage = sum(compare(c, p, s, context=x, brief=True).brief for c, p, x, s in cases)
+    assert 0 < by_coverage < answered_briefly < len(cases)
+
+
+# Sides taken although a value the claim fixes is missing: another value differs, or the
+# claim's own value is the one the passage sets aside.
+SIDE_WITH_A_VALUE_MISSING = [
+    ("Russia annexed Crimea with 20,000 troops in 2016", "In 2014 annexeerde Rusland de Krim."),
+    (
+        "The Russian exercise with 30,000 troops in Belarus ends after ten days",
+        "De Russische militaire oefening in Belarus eindigt later, in plaats van na tien dagen.",
+    ),
+]
+
+
+@pytest.mark.parametrize(("claim", "passage"), SIDE_WITH_A_VALUE_MISSING)
+def test_a_brief_comparison_still_finds_a_conflict_with_a_value_missing(claim: str, passage: str) -> None:
+    full = compare(analyze(claim), analyze(passage, "nl"), 0.6)
+    assert full.stance == "conflicts"
+    assert any(f.relation == "missing" for f in full.findings)
+    assert compare(analyze(claim), analyze(passage, "nl"), 0.6, brief=True) == full

@@ -44,15 +44,19 @@ def test_cached_covers_are_read_only() -> None:
         with pytest.raises(ValueError):
             words.cover(sentence, FLOOR, FULL)[0] = 1.0
         with pytest.raises(ValueError):
-            words.cover(sentence, FLOOR, FULL, 0.8)[0] = 1.0
+            words.summary(sentence, FLOOR, FULL)[0][0] = 1.0
 
 
-def test_a_discounted_cover_is_the_cover_times_the_factor() -> None:
+def test_a_summary_is_the_cover_with_its_weighted_sum_and_its_gaps() -> None:
     words = claim_words()
-    for sentence in [("w1", "w7"), ("w3",), ("unknown",)]:
-        expected = np.float32(0.8) * one_at_a_time(words, sentence)
-        np.testing.assert_array_equal(words.cover(sentence, FLOOR, FULL, 0.8), 0.8 * words.cover(sentence, FLOOR, FULL))
-        np.testing.assert_allclose(words.cover(sentence, FLOOR, FULL, 0.8), expected, rtol=1e-6)
+    words.weights = np.array([1.0, 2.0, 0.5, 4.0], dtype=np.float32)
+    for sentence in [("w1", "w7"), ("w3",), ("unknown",), ()]:
+        row, covered, gaps = words.summary(sentence, FLOOR, FULL)
+        expected = one_at_a_time(words, sentence)
+        np.testing.assert_array_equal(row, expected)
+        assert covered == pytest.approx(float(words.weights @ expected))
+        assert gaps == tuple(w for w, v in zip(words.words, expected, strict=True) if v <= 0.0)
+    assert words.summary(("unknown",), FLOOR, FULL)[2] == ("a", "b", "c", "d")
 
 
 def test_a_claim_without_content_words_covers_nothing() -> None:
