@@ -47,6 +47,10 @@ _NUMBER_MORPHEMES = {
 _NUMBER_WORD = {lang: re.compile(rf"^(?:{morphemes})+$") for lang, morphemes in _NUMBER_MORPHEMES.items()}
 _ARTICLES = {"een", "a", "an", "one"}
 _SCALE_WORDS = {"honderd", "duizend", "miljoen", "miljard", "hundred", "thousand", "million", "billion"}
+# A number that could be a year (1800-2100, four digits) is a count only of a noun within this many
+# words ("2000 Amerikaanse militairen"), and never right after one of these words.
+YEAR_COUNT_REACH = 2
+YEAR_PREPOSITIONS = frozenset({"in", "sinds", "since", "vanaf", "until", "till", "anno"})
 _SKIP_BEFORE_NOUN = {"extra", "andere", "other", "more", "meer", "nieuwe", "new", "additional", "of", "van"}
 
 
@@ -180,15 +184,15 @@ def _phrase_before(
     return None
 
 
-def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple[str | None, str | None]:
-    """What the number at ``index`` counts: the first word with a concept in the next four.
+def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon, reach: int = 4) -> tuple[str | None, str | None]:
+    """What the number at ``index`` counts: the first word with a concept in the next ``reach``.
 
     English puts the head last ("300 air defence missiles"), Dutch compounds it
     ("200 luchtafweerraketten" ends in "raketten"); punctuation or another
     number ends the search.
     """
     first_word: str | None = None
-    for j in range(index, min(index + 4, len(tokens))):
+    for j in range(index, min(index + reach, len(tokens))):
         token = tokens[j]
         if not token.text[:1].isalpha():
             break
@@ -276,8 +280,13 @@ def extract(
             and len(raw) == 4
             and 1800 <= number.value <= 2100
         )
+        if is_year:
+            # "2000 troops" counts, "in 2014 troops moved" and "In 2014 annexeerde Rusland met troepen"
+            # date: a year-like number counts only what follows it at once, and never after "in"
+            counted, _ = _counted(tokens, number.end, lexicon, reach=YEAR_COUNT_REACH)
+            is_year = counted is None or (number.start > 0 and tokens[number.start - 1].fold in YEAR_PREPOSITIONS)
         concept, noun = _counted(tokens, number.end, lexicon)
-        if is_year and concept is None:
+        if is_year:
             years.append(Year(int(number.value), raw, first.start, last.end, clause, contrasted))
             continue
         start_token = number.start

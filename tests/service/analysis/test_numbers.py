@@ -82,8 +82,27 @@ def test_years_are_not_quantities() -> None:
     assert analysis.quantities == ()
 
 
-def test_a_four_digit_count_is_not_a_year() -> None:
-    analysis = analyze("2000 troops will go to Poland.", "en")
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("In 2014 annexeerde Rusland met troepen de Krim.", "nl"),  # "troepen" four words on
+        ("In 2014 stuurde Rusland troepen naar de Krim.", "nl"),
+        ("Rusland stuurde in 2014 troepen naar de Krim.", "nl"),  # right after "in"
+        ("Since 2014 troops have been stationed in the Baltics.", "en"),
+    ],
+)
+def test_a_year_followed_by_what_could_be_counted_is_still_a_year(text: str, language: str) -> None:
+    analysis = analyze(text, language)
+    assert [y.value for y in analysis.years] == [2014]
+    assert analysis.quantities == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("2000 troops will go to Poland.", "en"), ("Er gaan 2000 Amerikaanse militairen naar Polen.", "nl")],
+)
+def test_a_four_digit_count_is_not_a_year(text: str, language: str) -> None:
+    analysis = analyze(text, language)
     assert [(q.value, q.concept) for q in analysis.quantities] == [(2000, "troops")]
     assert analysis.years == ()
 
