@@ -1,7 +1,7 @@
 """Claims from concurrent callers checked together, on one engine thread.
 
 A claim checked alone pays for a whole encoder pass and a search of its own:
-~8.4 ms of CPU on the seed corpus, against ~5.8 ms a claim in batches of
+~7 ms of CPU on the seed corpus, against ~5.1 ms a claim in batches of
 sixteen (``python -m bench.check --batch 16``). A server under load has that
 many requests waiting anyway, so the engine thread takes every claim queued
 when it frees up and checks them as one batch: an idle server answers a lone
@@ -19,7 +19,6 @@ the engine fails on fails only its own request.
 from __future__ import annotations
 
 import asyncio
-import logging
 import queue
 import threading
 from concurrent.futures import Future
@@ -27,11 +26,10 @@ from dataclasses import dataclass, field
 
 from service.verify import Filters, Verification, Verifier
 
-log = logging.getLogger(__name__)
-
-# At most this many claims in one batch: past ~16 a claim costs no less (bench.check --batch),
-# and the first caller in a batch waits for the batch's search.
-MAX_BATCH = 32
+# At most this many claims in one batch. Past ~8 a claim costs no less (``bench.check --batch``:
+# 5.3 ms at 4, 4.9-5.0 ms at 8, 16 and 32), and every caller in a batch waits for the whole
+# batch's analysis, embedding and search before the first answer.
+MAX_BATCH = 16
 
 
 @dataclass(frozen=True)
