@@ -48,15 +48,17 @@ class Coalescer:
         self.max_batch = max_batch
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._closed = False
+        self._lock = threading.Lock()  # no job may be queued after the thread has drained the queue
         self._thread = threading.Thread(target=self._run, name="crosscheck-engine", daemon=True)
         self._thread.start()
 
     def submit(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Future[Verification]:
         """The check of ``claim``, to be done with whatever else is waiting; cancel the future to drop it."""
-        if self._closed:
-            raise RuntimeError("the engine thread is stopped")
         job = _Job(claim, top_k, filters or Filters())
-        self._queue.put(job)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the engine thread is stopped")
+            self._queue.put(job)
         return job.future
 
     async def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
@@ -65,23 +67,25 @@ class Coalescer:
 
     def close(self, timeout: float = 10.0) -> None:
         """Finish what is queued, then stop the thread."""
-        if not self._closed:
-            self._closed = True
-            self._queue.put(None)
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._queue.put(None)
         self._thread.join(timeout)
 
     def _run(self) -> None:
         try:
             self._serve()
         finally:
-            self._closed = True
-            while True:  # whatever came in after the end: answered, never left hanging
-                try:
-                    job = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if job is not None and job.future.set_running_or_notify_cancel():
-                    job.future.set_exception(RuntimeError("the engine thread is stopped"))
+            with self._lock:
+                self._closed = True
+                while True:  # whatever came in after the end: answered, never left hanging
+                    try:
+                        job = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if job is not None and job.future.set_running_or_notify_cancel():
+                        job.future.set_exception(RuntimeError("the engine thread is stopped"))
 
     def _serve(self) -> None:
         while True:
@@ -115,10 +119,11 @@ class Coalescer:
 
     def _check(self, jobs: list[_Job], top_k: int | None, filters: Filters) -> None:
         jobs = [job for job in jobs if job.future.set_running_or_notify_cancel()]
-        pending = iter(jobs)
+        if not jobs:
+            return
         try:
             results = self.verifier.verify_many([job.claim for job in jobs], top_k=top_k, filters=filters)
-            for job in pending:
+            for job in jobs:
                 job.future.set_result(next(results))
         except Exception:
             # the job being checked and those after it, one at a time: each gets its own answer or error

@@ -141,3 +141,26 @@ def test_close_finishes_what_is_queued_then_refuses_more(engine: tuple[Coalescer
     assert queued.result(10).claim == "queued"
     with pytest.raises(RuntimeError, match="stopped"):
         coalescer.submit("too late")
+
+
+class Fatal(BaseException):
+    """What no ``except Exception`` catches: the engine thread goes down with it."""
+
+
+def test_a_dying_engine_thread_fails_its_callers_and_refuses_more(monkeypatch: pytest.MonkeyPatch) -> None:
+    died: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
+    recorder = Recorder()
+    coalescer = Coalescer(cast(Verifier, recorder))
+
+    def fatal(claims: Iterable[str], **options: Any) -> Iterator[Verification]:
+        raise Fatal
+        yield  # a generator, as verify_many is
+
+    recorder.verify_many = fatal  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError, match="engine thread stopped"):
+        coalescer.submit("any claim").result(10)
+    coalescer.close()
+    assert died and isinstance(died[0], Fatal)
+    with pytest.raises(RuntimeError, match="stopped"):
+        coalescer.submit("too late")
