@@ -99,6 +99,34 @@ def run_wrk(wrk: str, url: str, connections: int, duration: int, threads: int, p
     return figures
 
 
+def per_worker(log: Path, start: float, end: float) -> dict[str, dict[str, float]]:
+    """Requests, connections and mean server time per worker in the measured run, from the access log.
+
+    The kernel hashes each connection to one worker's socket, so the split is uneven, and the
+    worker with more connections answers later: part of the latency spread. The first second is
+    left out: the warm-up's last requests are still being answered on its closed connections.
+    """
+    from datetime import datetime
+
+    start += 1.0
+
+    seen: dict[str, tuple[int, set[str], float]] = {}
+    for line in log.read_text(encoding="utf-8").splitlines():
+        if '"path": "/v1/verify"' not in line:
+            continue
+        entry = json.loads(line)
+        when = datetime.fromisoformat(entry["time"].replace("Z", "+00:00")).timestamp()
+        if not start <= when <= end:
+            continue
+        count, clients, total = seen.get(str(entry["pid"]), (0, set(), 0.0))
+        clients.add(entry["client"])
+        seen[str(entry["pid"])] = (count + 1, clients, total + entry["duration_ms"])
+    return {
+        pid: {"requests": count, "connections": len(clients), "mean_ms": round(total / count, 1)}
+        for pid, (count, clients, total) in sorted(seen.items())
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--connections", type=int, default=32)
@@ -115,7 +143,9 @@ def main() -> None:
     try:
         wait_ready(url, args.workers)
         run_wrk(wrk, url, args.connections, args.warmup, args.wrk_threads)  # fill the per-passage caches
+        measured_from = time.time()
         figures = run_wrk(wrk, url, args.connections, args.duration, args.wrk_threads)
+        measured_to = time.time()
         # the same server and load on a route that does no claim work: what the HTTP stack alone sustains
         stack = run_wrk(wrk, url, args.connections, 10, args.wrk_threads, path="/v1/sources")
     finally:
@@ -146,6 +176,7 @@ def main() -> None:
                 "requests_per_second": round(stack["requests"] / (stack["duration_us"] / 1e6), 1),
                 "latency_ms": {k: round(v / 1000, 1) for k, v in stack["latency_us"].items()},
             },
+            "per_worker": per_worker(directory / "server.log", measured_from, measured_to),
             "server_log": str((OUT / "api" / "server.log").relative_to(REPO)),
         },
     )
