@@ -280,12 +280,12 @@ def extract(
             and len(raw) == 4
             and 1800 <= number.value <= 2100
         )
-        if is_year:
+        concept, noun = _counted(tokens, number.end, lexicon)
+        if is_year and concept is not None:
             # "2000 troops" counts, "in 2014 troops moved" and "In 2014 annexeerde Rusland met troepen"
             # date: a year-like number counts only what follows it at once, and never after "in"
-            counted, _ = _counted(tokens, number.end, lexicon, reach=YEAR_COUNT_REACH)
-            is_year = counted is None or (number.start > 0 and tokens[number.start - 1].fold in YEAR_PREPOSITIONS)
-        concept, noun = _counted(tokens, number.end, lexicon)
+            after_time_word = number.start > 0 and tokens[number.start - 1].fold in YEAR_PREPOSITIONS
+            is_year = after_time_word or _counted(tokens, number.end, lexicon, reach=YEAR_COUNT_REACH)[0] is None
         if is_year:
             years.append(Year(int(number.value), raw, first.start, last.end, clause, contrasted))
             continue
