@@ -604,9 +604,7 @@ def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
             # the discount commutes with the max: max(f*a, f*b) == f*max(a, b), rounding included
             with_words = np.maximum(here, CONTEXT_FACTOR * best)
             with_covered = float(words.weights @ with_words)
-            with_word_gaps: Sequence[str] = [
-                w for w, v in zip(words.words, with_words.tolist(), strict=True) if v <= 0.0
-            ]
+            with_word_gaps = words.uncovered(with_words)
         else:
             with_covered, with_word_gaps = own_covered, own_word_gaps
         word_total = words.total_weight

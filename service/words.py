@@ -235,9 +235,12 @@ class ClaimWords:
         found = self._summaries.get(key)
         if found is None:
             row = self.cover(key[2], floor, full)
-            gaps = tuple(w for w, v in zip(self.words, row.tolist(), strict=True) if v <= 0.0)
-            found = self._summaries[key] = (row, float(self.weights @ row), gaps)
+            found = self._summaries[key] = (row, float(self.weights @ row), self.uncovered(row))
         return found
+
+    def uncovered(self, row: NDArray[np.float32]) -> tuple[str, ...]:
+        """The claim words a cover row leaves at 0."""
+        return tuple(w for w, v in zip(self.words, row.tolist(), strict=True) if v <= 0.0)
 
     def prime(self, sentences: Iterable[Sequence[str]], floor: float, full: float) -> None:
         """Compute :meth:`cover` for many sentences in one gather and one segmented max.
