@@ -9,6 +9,7 @@ same :class:`Verification`.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -40,6 +41,8 @@ CLAIM_BATCH = 64
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
 # Sources whose acting parties are kept (each a small set of entity ids).
 SOURCE_CACHE = 10_000
+# Checked before the first real claim, so its caller does not pay for loading the model and analysers.
+WARM_UP_CLAIM = "1,000 troops moved to Romania in 2022"
 
 
 @dataclass(frozen=True)
@@ -153,6 +156,18 @@ class Verifier:
                         self.corpus.embedder, concepts={**lexicon().concepts, **lexicon().predicates}
                     )
         return self._words
+
+    def warm_up(self) -> None:
+        """Load the model and the analysers now, then hide what they hold from the garbage collector.
+
+        The encoder's weights, the lexicon and the index live as long as the process, yet
+        every full collection walked them again: on the seeds a ~45 ms pause of the engine
+        every ~500 claims, which each request then in flight waited out. Frozen, a full
+        collection takes ~2 ms (``gc.freeze``; objects made later are collected as usual).
+        """
+        self.verify(WARM_UP_CLAIM)
+        gc.collect()
+        gc.freeze()
 
     def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
         (result,) = self.verify_many([claim], top_k=top_k, filters=filters)

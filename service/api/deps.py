@@ -22,9 +22,6 @@ from service.verify import Verifier
 
 log = logging.getLogger("crosscheck.api")
 
-# Checked once at start-up so the first user does not pay for loading the
-# model and the analysers; its result is thrown away.
-WARM_UP_CLAIM = "1,000 troops moved to Romania in 2022"
 # A request that arrives while its worker is still loading waits this long before it is answered 503.
 # With several workers, a new or restarted one shares the listening socket and takes requests at once;
 # waiting briefly turns what would be an error into a slow answer. /readyz never waits.
@@ -52,7 +49,7 @@ class ServiceState:
         try:
             index = self.corpus.index(bootstrap=True, notify=log.info)
             verifier = Verifier(self.corpus)
-            verifier.verify(WARM_UP_CLAIM)
+            verifier.warm_up()
             self.checks = Coalescer(verifier)
             self.verifier = verifier
             snapshot = index.snapshot

@@ -35,7 +35,6 @@ from service.verify import Filters, Verifier
 # options every corpus command takes and the two helpers below follow its index_options and note.
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 EXIT_TERMINATED = 128 + signal.SIGTERM
-WARM_UP_CLAIM = "1,000 troops moved to Romania"
 
 
 def note(message: str) -> None:
@@ -233,7 +232,7 @@ def _engines(verifier: Verifier, settings: Settings, say: Callable[[str], None])
     checking, not start-up.
     """
     if settings.workers == 1:
-        verifier.verify(WARM_UP_CLAIM)
+        verifier.warm_up()
         yield None
         return
     # the cores shared out, as `crosscheck serve --workers` does; the workers start with this environment
@@ -241,7 +240,7 @@ def _engines(verifier: Verifier, settings: Settings, say: Callable[[str], None])
     os.environ.update(environment)
     settings = settings.model_copy(update={"threads": int(environment["CROSSCHECK_THREADS"])})
     say(f"starting {settings.workers} engine processes")
-    with WorkerPool(settings, WARM_UP_CLAIM) as pool:
+    with WorkerPool(settings) as pool:
         pool.ready()
         yield pool
 

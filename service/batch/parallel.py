@@ -38,7 +38,7 @@ CHUNK = 64
 _verifier: Verifier | None = None  # the engine of this worker process
 
 
-def _start(settings: Settings, warm_up: str) -> None:
+def _start(settings: Settings) -> None:
     global _verifier
     from service.corpus import Corpus
     from service.verify import Verifier
@@ -47,7 +47,7 @@ def _start(settings: Settings, warm_up: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, name="exit-with-parent", daemon=True).start()
     _verifier = Verifier(Corpus(settings))
-    _verifier.verify(warm_up)  # load the model now, so the first chunk is not slow
+    _verifier.warm_up()  # the model loaded now, so the first chunk is not slow
 
 
 def _exit_with_parent() -> None:
@@ -79,14 +79,14 @@ def _check(claims: Sequence[str], top_k: int | None, filters: Filters | None) ->
 class WorkerPool:
     """``settings.workers`` engine processes; :meth:`submit` returns a future of one chunk's answers."""
 
-    def __init__(self, settings: Settings, warm_up: str) -> None:
+    def __init__(self, settings: Settings) -> None:
         self.workers = settings.workers
         self.chunk = CHUNK
         self._pool = ProcessPoolExecutor(
             self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_start,
-            initargs=(settings, warm_up),
+            initargs=(settings,),
         )
 
     def ready(self) -> None:

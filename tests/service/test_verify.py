@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -196,3 +197,16 @@ def test_a_claim_gets_the_same_result_alone_and_in_a_batch(verifier: Verifier) -
             b["verdict"],
             sorted((s["source_id"], s["stance"], s["score"]) for s in b["sources"]),
         )
+
+
+def test_warm_up_hides_the_engine_from_the_garbage_collector(seed_index_dir: Path, real_embedder: Any) -> None:
+    """A full collection must not walk the model, lexicon and index again on every pass."""
+    verifier = Verifier(Corpus(Settings(index_dir=seed_index_dir), embedder=real_embedder))
+    try:
+        verifier.warm_up()
+        tracked = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
+        assert gc.get_freeze_count() > 0
+        assert id(verifier.words) not in tracked
+        assert id(verifier.corpus.index().snapshot) not in tracked
+    finally:
+        gc.unfreeze()
