@@ -1,6 +1,7 @@
 # crosscheck developer commands. The two that matter:
 #   make run    install everything into .venv/ and serve crosscheck on the bundled seeds (HOST, PORT)
 #   make test   install dev tools and run the whole test suite (what CI runs)
+# Both compile the verdict engine with mypyc first (make compile; a few minutes, once).
 # and, for the browser extension:
 #   make extension   build/extension/{chromium,firefox}/ to load unpacked, and the store zips in dist/
 
@@ -16,10 +17,11 @@ TORCH := torch==2.13.0
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: setup setup-dev run test lint lint-js extension format bench clean
+.PHONY: setup setup-dev compile run test lint lint-js extension format bench clean
 
 setup: $(VENV)/.runtime
 setup-dev: $(VENV)/.dev
+compile: $(VENV)/.compiled
 
 $(VENV)/.python:
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "crosscheck needs Python 3.11+, found " + sys.version.split()[0]'
@@ -28,12 +30,21 @@ $(VENV)/.python:
 	$(BIN)/pip install --quiet "$(TORCH)"
 	touch $@
 
+# Editable installs stay pure Python; `compile` builds the engine's C extensions in place.
 $(VENV)/.runtime: $(VENV)/.python pyproject.toml constraints.txt
-	$(BIN)/pip install --quiet -c constraints.txt -e .
+	CROSSCHECK_COMPILE=0 $(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.runtime
-	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	CROSSCHECK_COMPILE=0 $(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $@
+
+# The verdict engine's hot modules compiled with mypyc (setup.py lists them; ~5 min on 2 cores),
+# again whenever one changes. Until then an edited module runs from source (see service/compiled.py).
+ENGINE := $(shell sed -n 's|^    "\(service/.*\.py\)",$$|\1|p' setup.py)
+$(VENV)/.compiled: $(VENV)/.runtime setup.py $(ENGINE)
+	@echo "compiling the engine with mypyc (a few minutes; once) ..."
+	CROSSCHECK_COMPILE=1 $(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
 # ESLint for the web page's and the extension's scripts, pinned by package-lock.json.
@@ -41,11 +52,11 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-run: setup
+run: setup compile
 	$(BIN)/crosscheck ingest seeds/ --quiet
 	$(BIN)/crosscheck serve --host $(HOST) --port $(PORT)
 
-test: lint
+test: lint compile
 	$(BIN)/pytest
 
 lint: setup-dev lint-js
@@ -63,8 +74,9 @@ format: setup-dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: setup
+bench: setup compile
 	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) build dist node_modules *.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -f *__mypyc*.so service/_compiled.json $(ENGINE:.py=.*.so)

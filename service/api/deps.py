@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException
 
 from service.api.errors import ServiceNotReady
 from service.coalesce import Coalescer
+from service.compiled import engine_build
 from service.corpus import Corpus
 from service.errors import CrosscheckError
 from service.settings import Settings
@@ -54,11 +55,12 @@ class ServiceState:
             self.verifier = verifier
             snapshot = index.snapshot
             log.info(
-                "ready: %d sources, %d passages, model %s, index %s (%.1fs)",
+                "ready: %d sources, %d passages, model %s, index %s, engine %s (%.1fs)",
                 len(snapshot.sources),
                 snapshot.passage_count,
                 snapshot.model,
                 self.settings.index_dir,
+                engine_build(),
                 time.perf_counter() - started,
             )
         except CrosscheckError as exc:
