@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import OUT, REPO, SEEDS, fresh_dir, record
+from service.compiled import PURE_ENV
 
 TARGET_RPS = 300
 TARGET_P99_MS = 100.0
@@ -50,7 +51,8 @@ def ensure_wrk() -> str:
 
 
 def start_server(index_dir: Path, workers: int, threads: int, log: Path) -> tuple[subprocess.Popen[str], str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_")}
+    # the server's settings are these alone; CROSSCHECK_PURE_PYTHON=1 (the engine from source) is passed on
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_") or k == PURE_ENV}
     env |= {
         "CROSSCHECK_SEEDS_DIR": str(SEEDS),
         "CROSSCHECK_THREADS": str(threads),

@@ -61,8 +61,11 @@ def fresh_dir(name: str) -> Path:
 
 def record(name: str, result: dict[str, Any]) -> None:
     """Print the figure and keep a JSON copy under bench/out/ for docs/performance.md."""
+    from service.compiled import engine_build
+
     OUT.mkdir(parents=True, exist_ok=True)
-    result = {"benchmark": name, "machine": machine(), **result}
+    # "source" figures are not comparable with "compiled" ones (make compile; see setup.py)
+    result = {"benchmark": name, "machine": machine(), "engine": engine_build(), **result}
     (OUT / f"{name}.json").write_text(json.dumps(result, indent=2) + "\n")
     print(json.dumps(result, indent=2))
 
