@@ -48,7 +48,7 @@ def wanted() -> bool:
         raise SystemExit(f"CROSSCHECK_COMPILE must be auto, 0 or 1, not {choice!r}")
     if choice != "auto":
         return choice == "1"
-    compiler = shutil.which(os.environ.get("CC") or sysconfig.get_config_var("CC").split()[0] or "cc")
+    compiler = shutil.which((os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()[0])
     headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
     if not (compiler and headers):
         print("crosscheck: no C compiler or Python headers: installing the engine as pure Python (slower)")
