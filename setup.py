@@ -13,9 +13,9 @@ whole engine from source rather than a stale build (see ``service.compiled``).
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
+import runpy
 import shutil
 import sys
 import sysconfig
@@ -65,14 +65,12 @@ class BuildEngine(build_ext):
 
     def run(self) -> None:
         super().run()
-        hashes = {path.removesuffix(".py").replace("/", "."): _digest(ROOT / path) for path in ENGINE}
+        # service.compiled checks these at import; run by path, so the build need not import the package
+        digest = runpy.run_path(str(ROOT / "service" / "compiled.py"))["digest"]
+        hashes = {path.removesuffix(".py").replace("/", "."): digest(ROOT / path) for path in ENGINE}
         target = ROOT / RECORD if self.inplace else Path(self.build_lib) / RECORD
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(hashes, indent=1) + "\n", encoding="utf-8")
-
-
-def _digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 # Commands that build the extensions. setuptools runs this file for every build hook, metadata too,

@@ -4,4 +4,4 @@ from service.compiled import choose
 
 __version__ = "0.1.0"
 # before any engine module is imported: a stale compiled build must not load (see service.compiled)
-ENGINE_BUILD = choose()
+choose()

@@ -55,12 +55,17 @@ def recorded(record: Path = RECORD) -> dict[str, str]:
     return hashes
 
 
+def digest(source: Path) -> str:
+    """What a build records of a module's source (``setup.py`` calls this too)."""
+    return hashlib.sha256(source.read_bytes()).hexdigest()
+
+
 def stale(hashes: dict[str, str], root: Path) -> list[str]:
     """The compiled modules whose source under ``root`` differs from what was compiled."""
     changed = []
-    for name, digest in hashes.items():
+    for name, recorded_digest in hashes.items():
         source = root.joinpath(*name.split(".")).with_suffix(".py")
-        if not source.is_file() or hashlib.sha256(source.read_bytes()).hexdigest() != digest:
+        if not source.is_file() or digest(source) != recorded_digest:
             changed.append(name)
     return changed
 
