@@ -12,7 +12,7 @@ work; its inverse times the cores is the ceiling for ``python -m bench.api``.
     python -m bench.check [--runs 2000] [--threads 1] [--batch 1]
 
 ``--batch N`` times ``Verifier.verify_many`` over N claims at a time instead:
-what a server's engine thread does with N requests waiting (``service.coalesce``).
+what a server's engine does with N requests waiting (``service.coalesce``).
 Latency is then per batch; CPU stays per claim.
 """
 

@@ -40,7 +40,7 @@ class ServiceState:
         self.settings = settings
         self.corpus = corpus
         self.verifier: Verifier | None = None
-        self.checks: Coalescer | None = None  # concurrent checks, batched on one engine thread
+        self.checks: Coalescer | None = None  # concurrent checks, batched on the event loop
         self.error: str | None = None
         self.finished = threading.Event()  # loaded, or failed for good
         self.ready_wait = READY_WAIT_SECONDS

@@ -1,11 +1,11 @@
-"""Concurrent checks batched on one engine thread (``service.coalesce``), over a recording stand-in engine."""
+"""Concurrent checks batched on the event loop (``service.coalesce``), over a recording stand-in engine."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterable, Iterator
-from typing import Any, cast
+from collections.abc import Awaitable, Iterable, Iterator
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -13,154 +13,202 @@ from service.coalesce import Coalescer
 from service.errors import InvalidClaimError
 from service.verify import Filters, Verification, Verifier
 
+T = TypeVar("T")
+
 
 class Recorder:
-    """Answers each claim with a Verification naming it; records the batches; ``hold`` pauses the engine."""
+    """Answers each claim with a Verification naming it; records the batches and the threads they ran on."""
 
     def __init__(self) -> None:
         self.batches: list[tuple[list[str], int | None, Filters | None]] = []
-        self.hold = threading.Event()
-        self.hold.set()
-        self.entered = threading.Event()
+        self.threads: set[str] = set()
+        self.nli = None
 
     def verify_many(
         self, claims: Iterable[str], *, top_k: int | None = None, filters: Filters | None = None
     ) -> Iterator[Verification]:
         batch = list(claims)
         self.batches.append((batch, top_k, filters))
-        self.entered.set()
-        assert self.hold.wait(10)
         for claim in batch:
+            self.threads.add(threading.current_thread().name)
             if "boom" in claim:
                 raise ValueError(f"cannot check {claim!r}")
             if not claim.strip():
                 raise InvalidClaimError("empty claim")
             yield Verification(claim, "en", "not_enough_evidence", 1.0, (), (f"top_k={top_k}",))
 
-    def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
-        (result,) = self.verify_many([claim], top_k=top_k, filters=filters)
-        return result
+
+def run(make: Any) -> Any:
+    return asyncio.run(make())
+
+
+def together(*checks: Awaitable[T]) -> Awaitable[list[T | BaseException]]:
+    """Requests arriving in one turn of the loop, as a server reads them."""
+    return asyncio.gather(*checks, return_exceptions=True)
 
 
 @pytest.fixture
-def engine() -> Iterator[tuple[Coalescer, Recorder]]:
-    recorder = Recorder()
-    coalescer = Coalescer(cast(Verifier, recorder), max_batch=4)
-    yield coalescer, recorder
-    recorder.hold.set()
-    coalescer.close()
+def recorder() -> Recorder:
+    return Recorder()
 
 
-def paused(recorder: Recorder, coalescer: Coalescer) -> Any:
-    """Hold the engine inside a first check, so what is submitted next waits in the queue."""
-    recorder.hold.clear()
-    first = coalescer.submit("first claim")
-    assert recorder.entered.wait(10)
-    return first
+def coalescer_for(recorder: Recorder, **options: Any) -> Coalescer:
+    return Coalescer(cast(Verifier, recorder), max_batch=4, **options)
 
 
-def test_claims_waiting_together_are_checked_in_one_batch_each_getting_its_own_answer(
-    engine: tuple[Coalescer, Recorder],
-) -> None:
-    coalescer, recorder = engine
-    first = paused(recorder, coalescer)
-    futures = [coalescer.submit(f"claim {i}") for i in range(6)]
-    recorder.hold.set()
-    assert first.result(10).claim == "first claim"
-    assert [f.result(10).claim for f in futures] == [f"claim {i}" for i in range(6)]
-    # one alone (nothing else was waiting), then the six queued behind it in batches of at most four
-    assert [b[0] for b in recorder.batches] == [
-        ["first claim"],
-        ["claim 0", "claim 1", "claim 2", "claim 3"],
-        ["claim 4", "claim 5"],
-    ]
+def test_claims_waiting_together_are_checked_in_one_batch_each_getting_its_own_answer(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
+
+    async def main() -> list[Any]:
+        return await together(*(coalescer.verify(f"claim {i}") for i in range(6)))
+
+    assert [r.claim for r in run(main)] == [f"claim {i}" for i in range(6)]
+    assert [b[0] for b in recorder.batches] == [["claim 0", "claim 1", "claim 2", "claim 3"], ["claim 4", "claim 5"]]
+    assert recorder.threads == {threading.current_thread().name}  # on the loop: no thread hand-off
 
 
-def test_claims_with_other_options_are_batched_apart(engine: tuple[Coalescer, Recorder]) -> None:
-    coalescer, recorder = engine
-    paused(recorder, coalescer)
+def test_each_answer_goes_out_before_the_next_claim_of_its_batch_is_checked(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
+    events: list[str] = []
+    original = recorder.verify_many
+
+    def verify_many(claims: Iterable[str], **options: Any) -> Iterator[Verification]:
+        for result in original(claims, **options):
+            events.append(f"checked {result.claim}")
+            yield result
+
+    recorder.verify_many = verify_many  # type: ignore[method-assign]
+
+    async def caller(claim: str) -> None:
+        await coalescer.verify(claim)
+        events.append(f"answered {claim}")
+
+    async def main() -> None:
+        await together(caller("a"), caller("b"), caller("c"))
+
+    run(main)
+    assert len(recorder.batches) == 1
+    assert events == ["checked a", "answered a", "checked b", "answered b", "checked c", "answered c"]
+
+
+def test_claims_arriving_during_a_batch_make_the_next_batch(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
+    later: list[asyncio.Task[Verification]] = []
+    original = recorder.verify_many
+
+    def verify_many(claims: Iterable[str], **options: Any) -> Iterator[Verification]:
+        for result in original(claims, **options):
+            if result.claim == "first":  # two requests come in while the first batch is being checked
+                later.extend(asyncio.ensure_future(coalescer.verify(c)) for c in ("second", "third"))
+            yield result
+
+    recorder.verify_many = verify_many  # type: ignore[method-assign]
+
+    async def main() -> list[str]:
+        first = await coalescer.verify("first")
+        return [first.claim, *[r.claim for r in await asyncio.gather(*later)]]
+
+    assert run(main) == ["first", "second", "third"]
+    assert [b[0] for b in recorder.batches] == [["first"], ["second", "third"]]
+
+
+def test_claims_with_other_options_are_batched_apart(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
     only_one = Filters.of(["a"])
-    futures = [
-        coalescer.submit("plain"),
-        coalescer.submit("five passages", top_k=5),
-        coalescer.submit("one source", filters=only_one),
-        coalescer.submit("plain too"),
-    ]
-    recorder.hold.set()
-    assert [f.result(10).notes for f in futures] == [("top_k=None",), ("top_k=5",), ("top_k=None",), ("top_k=None",)]
-    assert recorder.batches[1:] == [
+
+    async def main() -> list[Any]:
+        return await together(
+            coalescer.verify("plain"),
+            coalescer.verify("five passages", top_k=5),
+            coalescer.verify("one source", filters=only_one),
+            coalescer.verify("plain too"),
+        )
+
+    assert [r.notes for r in run(main)] == [("top_k=None",), ("top_k=5",), ("top_k=None",), ("top_k=None",)]
+    assert recorder.batches == [
         (["plain", "plain too"], None, Filters()),
         (["five passages"], 5, Filters()),
         (["one source"], None, only_one),
     ]
 
 
-def test_a_claim_the_engine_fails_on_fails_only_its_own_check(engine: tuple[Coalescer, Recorder]) -> None:
-    coalescer, recorder = engine
-    paused(recorder, coalescer)
-    good, bad, empty, after = (coalescer.submit(c) for c in ("good", "boom", " ", "after"))
-    recorder.hold.set()
-    assert good.result(10).claim == "good" and after.result(10).claim == "after"
-    with pytest.raises(ValueError, match="cannot check 'boom'"):
-        bad.result(10)
-    with pytest.raises(InvalidClaimError):
-        empty.result(10)
+def test_a_claim_the_engine_fails_on_fails_only_its_own_check(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
+
+    async def main() -> list[Any]:
+        return await together(*(coalescer.verify(c) for c in ("good", "boom", " ", "after")))
+
+    good, bad, empty, after = run(main)
+    assert good.claim == "good" and after.claim == "after"
+    assert isinstance(bad, ValueError) and "cannot check 'boom'" in str(bad)
+    assert isinstance(empty, InvalidClaimError)
 
 
-def test_a_check_cancelled_while_waiting_is_never_run(engine: tuple[Coalescer, Recorder]) -> None:
-    coalescer, recorder = engine
-    paused(recorder, coalescer)
-    dropped, kept = coalescer.submit("dropped"), coalescer.submit("kept")
-    assert dropped.cancel()
-    recorder.hold.set()
-    assert kept.result(10).claim == "kept"
+def test_a_check_cancelled_while_waiting_is_never_run(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
+
+    async def main() -> str:
+        dropped = asyncio.ensure_future(coalescer.verify("dropped"))
+        kept = asyncio.ensure_future(coalescer.verify("kept"))
+        await asyncio.sleep(0)  # both queued, the engine not yet started
+        dropped.cancel()
+        return (await kept).claim
+
+    assert run(main) == "kept"
     assert all("dropped" not in batch for batch, _, _ in recorder.batches)
 
 
-def test_verify_awaits_the_answer() -> None:
-    recorder = Recorder()
-    coalescer = Coalescer(cast(Verifier, recorder))
-    try:
+def test_with_an_nli_model_the_engine_runs_off_the_loop(recorder: Recorder) -> None:
+    """A model's forward passes would stall every connection of the loop: they run on the engine thread."""
+    recorder.nli = cast(Any, object())
+    coalescer = coalescer_for(recorder)
 
-        async def both() -> list[Verification]:
-            return list(await asyncio.gather(coalescer.verify("one"), coalescer.verify("two", top_k=2)))
+    async def main() -> list[Any]:
+        return await together(*(coalescer.verify(c) for c in ("one", "boom", "two")))
 
-        assert [r.claim for r in asyncio.run(both())] == ["one", "two"]
-    finally:
+    one, bad, two = run(main)
+    coalescer.close()
+    assert (one.claim, two.claim) == ("one", "two") and isinstance(bad, ValueError)
+    assert recorder.threads and all(name.startswith("crosscheck-engine") for name in recorder.threads)
+
+
+def test_close_finishes_what_is_queued_then_refuses_more(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
+
+    async def main() -> str:
+        queued = asyncio.ensure_future(coalescer.verify("queued"))
+        await asyncio.sleep(0)
         coalescer.close()
+        with pytest.raises(RuntimeError, match="stopped"):
+            await coalescer.verify("too late")
+        return (await queued).claim
 
-
-def test_close_finishes_what_is_queued_then_refuses_more(engine: tuple[Coalescer, Recorder]) -> None:
-    coalescer, recorder = engine
-    paused(recorder, coalescer)
-    queued = coalescer.submit("queued")
-    closing = threading.Thread(target=coalescer.close)
-    closing.start()
-    recorder.hold.set()
-    closing.join(10)
-    assert queued.result(10).claim == "queued"
-    with pytest.raises(RuntimeError, match="stopped"):
-        coalescer.submit("too late")
+    assert run(main) == "queued"
 
 
 class Fatal(BaseException):
-    """What no ``except Exception`` catches: the engine thread goes down with it."""
+    """What no ``except Exception`` catches: the engine goes down with it."""
 
 
-def test_a_dying_engine_thread_fails_its_callers_and_refuses_more(monkeypatch: pytest.MonkeyPatch) -> None:
-    died: list[BaseException | None] = []
-    monkeypatch.setattr(threading, "excepthook", lambda args: died.append(args.exc_value))
-    recorder = Recorder()
-    coalescer = Coalescer(cast(Verifier, recorder))
+def test_a_dying_engine_fails_its_callers_and_refuses_more(recorder: Recorder) -> None:
+    coalescer = coalescer_for(recorder)
 
     def fatal(claims: Iterable[str], **options: Any) -> Iterator[Verification]:
         raise Fatal
         yield  # a generator, as verify_many is
 
     recorder.verify_many = fatal  # type: ignore[method-assign]
-    with pytest.raises(RuntimeError, match="engine thread stopped"):
-        coalescer.submit("any claim").result(10)
-    coalescer.close()
-    assert died and isinstance(died[0], Fatal)
-    with pytest.raises(RuntimeError, match="stopped"):
-        coalescer.submit("too late")
+
+    async def main() -> list[Any]:
+        return await together(coalescer.verify("any claim"), coalescer.verify("another"))
+
+    loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda loop, context: None)  # the task's Fatal, never retrieved: expected here
+    try:
+        outcomes = loop.run_until_complete(main())
+        assert all(isinstance(o, RuntimeError) and "engine stopped" in str(o) for o in outcomes)
+        with pytest.raises(RuntimeError, match="stopped"):
+            loop.run_until_complete(coalescer.verify("too late"))
+    finally:
+        loop.close()
+    assert coalescer._task is None
