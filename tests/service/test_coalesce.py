@@ -112,6 +112,22 @@ def test_claims_arriving_during_a_batch_make_the_next_batch(recorder: Recorder) 
     assert [b[0] for b in recorder.batches] == [["first"], ["second", "third"]]
 
 
+def test_claims_a_few_turns_of_the_loop_away_join_the_batch(recorder: Recorder) -> None:
+    """A request takes turns of the loop to reach the queue (read, then its handler): it is waited for."""
+    coalescer = coalescer_for(recorder)
+
+    async def late(claim: str, turns: int) -> Verification:
+        for _ in range(turns):
+            await asyncio.sleep(0)
+        return await coalescer.verify(claim)
+
+    async def main() -> list[Any]:
+        return await together(coalescer.verify("first"), late("second", 3))
+
+    assert [r.claim for r in run(main)] == ["first", "second"]
+    assert [b[0] for b in recorder.batches] == [["first", "second"]]
+
+
 def test_claims_with_other_options_are_batched_apart(recorder: Recorder) -> None:
     coalescer = coalescer_for(recorder)
     only_one = Filters.of(["a"])
