@@ -22,6 +22,7 @@ from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.api import errors, routes
+from service.api.balance import ConnectionTable, Rebalance, current
 from service.api.deps import ServiceState
 from service.api.middleware import REQUEST_ID_HEADER, Guard, RequestContext, origin_regex
 from service.corpus import Corpus
@@ -53,8 +54,14 @@ TAGS = [
 ]
 
 
-def create_app(settings: Settings | None = None, corpus: Corpus | None = None) -> FastAPI:
-    """The app over ``corpus`` (default: one built from ``settings``); the index loads in the background."""
+def create_app(
+    settings: Settings | None = None, corpus: Corpus | None = None, *, connections: ConnectionTable | None = None
+) -> FastAPI:
+    """The app over ``corpus`` (default: one built from ``settings``); the index loads in the background.
+
+    ``connections``: the table of open connections per worker, with which a worker holding more than
+    its part of the kept-alive connections asks clients to reconnect (``service.api.balance``).
+    """
     settings = settings or get_settings()
     state = ServiceState(settings, corpus or Corpus(settings))
 
@@ -101,6 +108,8 @@ def create_app(settings: Settings | None = None, corpus: Corpus | None = None) -
         max_age=600,
     )
     app.add_middleware(RequestContext, log_requests=settings.access_log)
+    if connections is not None:
+        app.add_middleware(Rebalance, table=connections)
     return app
 
 
@@ -111,7 +120,7 @@ def app_from_env() -> FastAPI:
     from tqdm import tqdm
 
     tqdm.set_lock(threading.RLock())
-    return create_app(Settings())
+    return create_app(Settings(), connections=current())
 
 
 def _version() -> str:

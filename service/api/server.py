@@ -21,6 +21,7 @@ from typing import Any
 import click
 
 from index.embedding import shared_cpu_environment
+from service.api.balance import TABLE_ENV, ConnectionTable, CountedHttpToolsProtocol
 from service.errors import ConfigurationError
 from service.settings import Settings, settings_with
 
@@ -109,6 +110,7 @@ def run(settings: Settings) -> None:
     config = uvicorn.Config(
         APP_FACTORY,
         factory=True,
+        http=CountedHttpToolsProtocol if settings.workers > 1 else "auto",
         host=settings.host,
         port=settings.port,
         workers=settings.workers,
@@ -129,6 +131,10 @@ def run(settings: Settings) -> None:
     click.echo(f"crosscheck is serving on {url}  (API docs: {url}/docs; Ctrl+C stops it)", err=False)
     sys.stdout.flush()
     server = uvicorn.Server(config)
+    # workers count their open connections in a shared table, to even them out (service.api.balance)
+    table = ConnectionTable.create(settings.workers) if settings.workers > 1 else None
+    if table is not None:
+        os.environ[TABLE_ENV] = f"{table.name}:{settings.workers}"
     try:
         if settings.workers > 1:
             Supervisor(config, sockets).run()
@@ -136,6 +142,10 @@ def run(settings: Settings) -> None:
             server.run(sockets=sockets)
     except KeyboardInterrupt:
         pass
+    finally:
+        if table is not None:
+            table.close()
+            table.unlink()
     if settings.workers == 1 and not server.started:
         raise ConfigurationError("the server did not start; the log above says why")
 

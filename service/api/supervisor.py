@@ -10,10 +10,13 @@ otherwise wait for nobody; so the number of workers is fixed while running.
 
 from __future__ import annotations
 
+import os
 import socket
 
 from uvicorn.config import STARTUP_FAILURE, Config
 from uvicorn.supervisors.multiprocess import Multiprocess, Process, logger
+
+from service.api.balance import SLOT_ENV
 
 
 class Supervisor(Multiprocess):
@@ -24,6 +27,7 @@ class Supervisor(Multiprocess):
         self.slot_sockets = sockets
 
     def _start(self, slot: int) -> Process:
+        os.environ[SLOT_ENV] = str(slot)  # its row in the table of open connections (service.api.balance)
         process = Process(self.config, [self.slot_sockets[slot]])
         process.start()
         return process

@@ -70,6 +70,22 @@ def _read_response(sock: socket.socket) -> bytes:
     return data
 
 
+def _read_kept_alive(sock: socket.socket) -> bytes:
+    """One whole response (head and Content-Length body) from a connection kept open; its head."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = sock.recv(65536)
+        assert chunk, "connection closed before a response"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = next(
+        int(line.split(b":")[1]) for line in head.lower().split(b"\r\n") if line.startswith(b"content-length:")
+    )
+    while len(body) < length:
+        body += sock.recv(65536)
+    return head
+
+
 def test_a_declared_oversize_body_is_refused_before_any_of_it_is_sent(live_server: LiveServer) -> None:
     sock = _connect(live_server.url)
     sock.sendall(
@@ -136,6 +152,35 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
         entries = [json.loads(line) for line in server.log_lines()]
         burst_pids = {e["pid"] for e in entries if str(e.get("request_id", "")).startswith("burst-")}
         assert len(burst_pids) == 2, "a burst of connections went to one worker"
+
+        # Kept-alive connections even out: a worker holding two or more connections more than the
+        # other asks clients to reconnect (service.api.balance), until a round of requests finds
+        # the split even and nobody is asked.
+        pool = [_connect(server.url) for _ in range(24)]
+        splits = []
+        for round_ in range(20):
+            asked = 0
+            for n, sock in enumerate(pool):
+                sock.sendall(f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-ID: pool-{round_}-{n}\r\n\r\n".encode())
+                head = _read_kept_alive(sock)
+                assert head.startswith(b"HTTP/1.1 200 "), head
+                if b"\r\nconnection: close" in head.lower():
+                    asked += 1
+                    sock.close()
+                    pool[n] = _connect(server.url)
+            answered_by: list[int] = []
+            deadline = time.monotonic() + 10
+            while len(answered_by) < len(pool) and time.monotonic() < deadline:  # both workers' lines, all in
+                entries = [json.loads(line) for line in server.log_lines()]
+                prefix = f"pool-{round_}-"
+                answered_by = [e["pid"] for e in entries if str(e.get("request_id", "")).startswith(prefix)]
+            splits.append(sorted(answered_by.count(pid) for pid in set(answered_by)))
+            if not asked:
+                break
+        assert not asked, f"still asking clients to reconnect after 20 rounds: {splits}"
+        assert len(splits[-1]) == 2 and splits[-1][1] - splits[-1][0] <= 1, splits
+        for sock in pool:
+            sock.close()
     finally:
         code = server.stop(signal.SIGTERM)
     assert code == 0
