@@ -41,6 +41,8 @@ CLAIM_BATCH = 64
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
 # Sources whose acting parties are kept (each a small set of entity ids).
 SOURCE_CACHE = 10_000
+# Passages whose surroundings (analysis, context, words) are kept, per snapshot of the index.
+PASSAGE_CACHE = 200_000
 # Checked before the first real claim, so its caller does not pay for loading the model and analysers.
 WARM_UP_CLAIM = "1,000 troops moved to Romania in 2022"
 
@@ -144,6 +146,7 @@ class Verifier:
         self.nli = nli
         self._lock = threading.Lock()
         self._source_actors: dict[tuple[str, str], frozenset[str]] = {}
+        self._surroundings: tuple[Snapshot | None, dict[int, _Surroundings]] = (None, {})
 
     @property
     def words(self) -> WordMatcher:
@@ -204,34 +207,31 @@ class Verifier:
             max_sources=self.corpus.settings.max_sources,
             source_ids=allowed,
         )
-        # passages (and the sentences around them) whose words have no vector yet: one more call
-        contexts = {
-            hit.passage.id: self._context(snapshot, hit.passage)
-            for per_claim in groups
-            for g in per_claim
-            for hit in g.hits
-        }
-        # each claim's candidates and the sentences around them, analysed (and cached) once
+        # each candidate's analysis, the sentences around it and their words: the same for every claim
+        near = self._surroundings_in(snapshot)
+        for per_claim in groups:
+            for g in per_claim:
+                for hit in g.hits:
+                    if hit.passage.id not in near:
+                        near[hit.passage.id] = self._surround(snapshot, hit.passage, g.source)
+        # each claim's candidates and the sentences around them, each analysis once
         sentences = [
-            {
-                id(a): a
-                for g in per_claim
-                for hit in g.hits
-                for a in (self._analysis(hit.passage, g.source), *contexts[hit.passage.id])
-            }.values()
+            {id(a): a for g in per_claim for hit in g.hits for a in near[hit.passage.id].sentences}.values()
             for per_claim in groups
         ]
         # a claim is compared with its own passages' words only: a batch's union would be a bigger
         # matrix per claim, and would let one claim's result depend on the others in its batch
-        vocabularies = [{t.fold for a in near for t in a.content} for near in sentences]
+        vocabularies = [
+            set().union(*(near[hit.passage.id].words for g in per_claim for hit in g.hits)) for per_claim in groups
+        ]
         self.words.prepare(set().union(*vocabularies))
 
-        for text, analysis, per_claim, near, vocabulary in zip(
+        for text, analysis, per_claim, around, vocabulary in zip(
             texts, analyses, groups, sentences, vocabularies, strict=True
         ):
-            words = claim_words_for(analysis, vocabulary, self.words, near)
+            words = claim_words_for(analysis, vocabulary, self.words, around)
             nli = self._nli(text, per_claim)
-            sources = [self._source(group, analysis, words, contexts, nli, top_k) for group in per_claim]
+            sources = [self._source(group, analysis, words, near, nli, top_k) for group in per_claim]
             yield self._conclude(text, analysis, sources)
 
     def _analysis(self, passage: Passage, source: SourceRecord) -> Analysis:
@@ -252,14 +252,24 @@ class Verifier:
                 self._source_actors[key] = actors
         return actors
 
-    def _context(self, snapshot: Snapshot, passage: Passage) -> tuple[Analysis, ...]:
-        """Two sentences before and one after: who "het land" or "dat" refers to."""
-        source = snapshot.sources[passage.source_id]
-        return tuple(
+    def _surroundings_in(self, snapshot: Snapshot) -> dict[int, _Surroundings]:
+        """The surroundings kept for ``snapshot``'s passages (a new snapshot starts afresh)."""
+        kept, found = self._surroundings
+        if kept is not snapshot or len(found) > PASSAGE_CACHE:
+            found = {}
+            self._surroundings = (snapshot, found)
+        return found
+
+    def _surround(self, snapshot: Snapshot, passage: Passage, source: SourceRecord) -> _Surroundings:
+        """The passage analysed, with two sentences before it and one after: who "het land" or "dat"
+        refers to."""
+        context = tuple(
             analyze_passage(p.text, source.language)
             for p in snapshot.neighbors(passage, CONTEXT_BEFORE)
             if p.id != passage.id and p.position <= passage.position + CONTEXT_AFTER
         )
+        sentences = (self._analysis(passage, source), *context)
+        return _Surroundings(context, sentences, frozenset(t.fold for a in sentences for t in a.content))
 
     def _nli(self, claim: str, groups: Sequence[SourceHits]) -> dict[int, Probabilities]:
         """NLI probabilities for the candidate passages near enough to matter (one batched call)."""
@@ -309,7 +319,7 @@ class Verifier:
         group: SourceHits,
         claim: Analysis,
         words: ClaimWords,
-        contexts: Mapping[int, tuple[Analysis, ...]],
+        near: Mapping[int, _Surroundings],
         nli: Mapping[int, Probabilities],
         top_k: int,
     ) -> SourceResult:
@@ -318,7 +328,7 @@ class Verifier:
         source = group.source
 
         def judge(hit: PassageHit, *, brief: bool) -> PassageResult:
-            context, probabilities = contexts[hit.passage.id], nli.get(hit.passage.id)
+            context, probabilities = near[hit.passage.id].context, nli.get(hit.passage.id)
             return self._judge(claim, hit, source, context, words, probabilities, brief=brief)
 
         hits = {hit.passage.id: hit for hit in group.hits}
@@ -349,6 +359,15 @@ class Verifier:
             key=lambda s: (s.stance == "neutral", -(s.score if s.stance != "neutral" else 0.0), -s.best_similarity),
         )
         return Verification(text, analysis.language, verdict, confidence, tuple(ordered))
+
+
+@dataclass(frozen=True)
+class _Surroundings:
+    """What a candidate passage brings to any claim: the sentences around it, and all their words."""
+
+    context: tuple[Analysis, ...]
+    sentences: tuple[Analysis, ...]  # the passage's own analysis, then its context
+    words: frozenset[str]  # content words (folded) of all of them
 
 
 def _empty(text: str, language: str, note: str) -> Verification:
