@@ -12,7 +12,6 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 
 from index.documents import Document, parse_html
@@ -31,7 +30,7 @@ from service.api.schemas import (
     VerifyRequest,
 )
 from service.corpus import too_long
-from service.schemas import SearchResponse, SourceInfo, VerificationResult
+from service.schemas import SearchResponse, SourceInfo, VerificationResult, verification_json
 
 router = APIRouter()
 
@@ -86,16 +85,6 @@ SOURCE_EXAMPLE = {
 }
 
 
-def json_response(model: BaseModel) -> Response:
-    """The model as JSON, serialized by pydantic in one call.
-
-    Returned as a model, FastAPI would validate it again against ``response_model`` and
-    encode it through ``jsonable_encoder``: 0.19 against 0.04 ms for a verification, on
-    the route every load goes through. ``response_model`` still documents the shape.
-    """
-    return Response(model.model_dump_json(), media_type="application/json")
-
-
 def _example(payload: Any) -> dict[str, Any]:
     return {"content": {"application/json": {"example": payload}}}
 
@@ -112,7 +101,7 @@ async def verify(body: Annotated[VerifyRequest, Depends(verify_request)], checks
     """For each source, the passages that support or conflict with the claim and why, and an overall verdict
     (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`."""
     result = await checks.verify(body.claim, top_k=body.top_k, filters=body.filters())
-    return json_response(VerificationResult.from_core(result))
+    return Response(verification_json(result), media_type="application/json")
 
 
 @router.post(
