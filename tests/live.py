@@ -30,7 +30,9 @@ class LiveServer:
     stdout: list[str] = field(default_factory=list)
 
     def log_lines(self) -> list[str]:
-        return self.log_path.read_text(encoding="utf-8").splitlines()
+        """The complete lines logged so far (a line being written while this reads is left for later)."""
+        text = self.log_path.read_text(encoding="utf-8", errors="replace")
+        return text[: text.rfind("\n") + 1].splitlines()
 
     def another(self, root: Path, *args: str) -> LiveServer:
         """A second server over a copy of this one's index (no ingest, so ready in seconds): for a test that
