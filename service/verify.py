@@ -234,9 +234,6 @@ class Verifier:
             sources = [self._source(group, analysis, words, near, nli, top_k) for group in per_claim]
             yield self._conclude(text, analysis, sources)
 
-    def _analysis(self, passage: Passage, source: SourceRecord) -> Analysis:
-        return analyze_passage(passage.text, source.language)
-
     def _actors(self, source: SourceRecord) -> frozenset[str]:
         """Everyone the source has acting (cached per version of the source)."""
         key = (source.source_id, source.content_hash)
@@ -268,8 +265,8 @@ class Verifier:
             for p in snapshot.neighbors(passage, CONTEXT_BEFORE)
             if p.id != passage.id and p.position <= passage.position + CONTEXT_AFTER
         )
-        sentences = (self._analysis(passage, source), *context)
-        return _Surroundings(context, sentences, frozenset(t.fold for a in sentences for t in a.content))
+        sentences = (analyze_passage(passage.text, source.language), *context)
+        return _Surroundings(sentences, frozenset(t.fold for a in sentences for t in a.content))
 
     def _nli(self, claim: str, groups: Sequence[SourceHits]) -> dict[int, Probabilities]:
         """NLI probabilities for the candidate passages near enough to matter (one batched call)."""
@@ -284,7 +281,7 @@ class Verifier:
         claim: Analysis,
         hit: PassageHit,
         source: SourceRecord,
-        context: Sequence[Analysis],
+        around: _Surroundings,
         words: ClaimWords,
         nli: Probabilities | None = None,
         *,
@@ -293,9 +290,9 @@ class Verifier:
         """The passage's stance; ``brief`` (see :func:`compare`) unless an NLI model may overrule it."""
         stance: PassageStance = compare(
             claim,
-            self._analysis(hit.passage, source),
+            around.analysis,
             hit.similarity,
-            context=context,
+            context=around.context,
             words=words,
             source_actors=self._actors(source),
             brief=brief and nli is None,
@@ -328,8 +325,7 @@ class Verifier:
         source = group.source
 
         def judge(hit: PassageHit, *, brief: bool) -> PassageResult:
-            context, probabilities = near[hit.passage.id].context, nli.get(hit.passage.id)
-            return self._judge(claim, hit, source, context, words, probabilities, brief=brief)
+            return self._judge(claim, hit, source, near[hit.passage.id], words, nli.get(hit.passage.id), brief=brief)
 
         hits = {hit.passage.id: hit for hit in group.hits}
         passages = [judge(hit, brief=True) for hit in group.hits]
@@ -365,9 +361,16 @@ class Verifier:
 class _Surroundings:
     """What a candidate passage brings to any claim: the sentences around it, and all their words."""
 
-    context: tuple[Analysis, ...]
     sentences: tuple[Analysis, ...]  # the passage's own analysis, then its context
     words: frozenset[str]  # content words (folded) of all of them
+
+    @property
+    def analysis(self) -> Analysis:
+        return self.sentences[0]
+
+    @property
+    def context(self) -> tuple[Analysis, ...]:
+        return self.sentences[1:]
 
 
 def _empty(text: str, language: str, note: str) -> Verification:
