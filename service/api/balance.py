@@ -12,13 +12,15 @@ two or more connections more than the least loaded worker answers the next
 request of a connection with ``Connection: close``. The client opens a new
 connection, which the kernel places afresh. A worker sheds one connection per
 connection over the least loaded, not one per response, so it never
-overshoots, and a balanced server sheds nothing. Which worker serves a request changes nothing in its answer.
+overshoots, and a balanced server sheds nothing. Which worker serves a request
+changes nothing in its answer.
 """
 
 from __future__ import annotations
 
 import asyncio
 import os
+from functools import cache
 from multiprocessing.shared_memory import SharedMemory
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -95,19 +97,11 @@ class ConnectionTable:
         return True
 
 
-_table: ConnectionTable | None = None
-_looked = False
-
-
+@cache
 def current() -> ConnectionTable | None:
-    """This worker's table, if its supervisor made one (``--workers`` > 1)."""
-    global _table, _looked
-    if not _looked:
-        _looked = True
-        spec, slot = os.environ.get(TABLE_ENV), os.environ.get(SLOT_ENV)
-        if spec and slot is not None:
-            _table = ConnectionTable.attach(spec, int(slot))
-    return _table
+    """This worker's table, if its supervisor made one (``--workers`` > 1); attached once."""
+    spec, slot = os.environ.get(TABLE_ENV), os.environ.get(SLOT_ENV)
+    return ConnectionTable.attach(spec, int(slot)) if spec and slot is not None else None
 
 
 class CountedHttpToolsProtocol(HttpToolsProtocol):
