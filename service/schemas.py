@@ -121,10 +121,6 @@ class PassageVerdict(BaseModel):
     highlights: list[Highlight] = Field(default_factory=list)
     nli: dict[str, float] | None = Field(default=None, description="NLI model probabilities, when one is configured")
 
-    @classmethod
-    def from_core(cls, result: PassageResult) -> PassageVerdict:
-        return cls.model_validate(passage_contract(result))
-
 
 class SourceVerdict(SourceMeta):
     stance: StanceLabel
@@ -132,10 +128,6 @@ class SourceVerdict(SourceMeta):
     mixed: bool = Field(default=False, description="The source holds passages on both sides")
     notes: list[str] = Field(default_factory=list)
     passages: list[PassageVerdict] = Field(description="Decisive passages first, then the most similar")
-
-    @classmethod
-    def from_core(cls, result: SourceResult) -> SourceVerdict:
-        return cls.model_validate(source_contract(result))
 
 
 class VerificationResult(BaseModel):
