@@ -32,10 +32,17 @@ def clients(count: int, start: int = 1) -> list[tuple[str, int]]:
     return [("127.0.0.1", port) for port in range(start, start + count)]
 
 
+def holding(table: ConnectionTable, count: int, start: int = 1) -> list[tuple[str, int]]:
+    """``count`` connections opened on ``table``'s worker; their clients."""
+    opened = clients(count, start)
+    for client in opened:
+        table.opened(client)
+    return opened
+
+
 def test_each_worker_counts_its_own_connections_and_sees_the_others(workers: list[ConnectionTable]) -> None:
     first, second = workers
-    for client in clients(3):
-        first.opened(client)
+    holding(first, 3)
     second.opened(("127.0.0.1", 99))
     assert first.counts() == second.counts() == [3, 1]
     first.closed(("127.0.0.1", 1))
@@ -44,31 +51,24 @@ def test_each_worker_counts_its_own_connections_and_sees_the_others(workers: lis
 
 def test_a_worker_two_over_the_least_loaded_sheds_exactly_its_excess(workers: list[ConnectionTable]) -> None:
     busy, idle = workers
-    for client in clients(9):
-        busy.opened(client)
-    for client in clients(4, start=100):
-        idle.opened(client)
+    on_busy, on_idle = holding(busy, 9), holding(idle, 4, start=100)
     # 9 against 4: shed while 2 or more over the least loaded, counting those already told to close
-    told = [client for client in clients(9) if busy.should_close(client)]
+    told = [client for client in on_busy if busy.should_close(client)]
     assert len(told) == 4  # 9 - 4 pending = 5: within one of 4
-    assert not any(idle.should_close(client) for client in clients(4, start=100))
+    assert not any(idle.should_close(client) for client in on_idle)
     assert not busy.should_close(told[0])  # told once is enough
 
 
 def test_a_balanced_worker_sheds_nothing(workers: list[ConnectionTable]) -> None:
     first, second = workers
-    for client in clients(17):
-        first.opened(client)
-    for client in clients(16, start=100):
-        second.opened(client)
-    assert not any(first.should_close(c) for c in clients(17))
-    assert not any(second.should_close(c) for c in clients(16, start=100))
+    on_first, on_second = holding(first, 17), holding(second, 16, start=100)
+    assert not any(first.should_close(c) for c in on_first)
+    assert not any(second.should_close(c) for c in on_second)
 
 
 def test_closing_clears_what_was_pending_and_gone_clients_are_not_told(workers: list[ConnectionTable]) -> None:
     busy, idle = workers
-    for client in clients(4):
-        busy.opened(client)
+    holding(busy, 4)
     idle.opened(("127.0.0.1", 100))
     assert busy.should_close(("127.0.0.1", 1))  # 4 against 1
     busy.closed(("127.0.0.1", 1))  # the client reconnects, to the other worker this time
@@ -81,8 +81,7 @@ def test_closing_clears_what_was_pending_and_gone_clients_are_not_told(workers: 
 
 def test_a_replacement_worker_starts_from_zero(workers: list[ConnectionTable]) -> None:
     first, second = workers
-    for client in clients(5):
-        second.opened(client)  # then the worker dies, its connections with it, uncounted
+    holding(second, 5)  # then the worker dies, its connections with it, uncounted
     replacement = ConnectionTable(SharedMemory(name=second._memory.name), 2, 1)
     try:
         assert first.counts() == [0, 0]
@@ -102,8 +101,7 @@ def test_the_app_asks_a_client_to_reconnect_only_when_its_worker_holds_too_many(
         other.opened(("127.0.0.1", 1))
         assert "connection" not in client.get("/healthz").headers  # 1 against 1
 
-        for extra in clients(2, start=10):
-            table.opened(extra)  # 3 against 1
+        holding(table, 2, start=10)  # 3 against 1
         response = client.get("/healthz")
         assert response.status_code == 200 and response.headers["connection"] == "close"
         assert "connection" not in client.get("/healthz").headers  # told once: its close is pending
