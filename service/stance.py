@@ -28,12 +28,10 @@ from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from typing import Literal
 
-import numpy as np
-
 from service.analysis import Analysis, Clause, EntityMention, Quantity
 from service.analysis.entities import PLACE_KINDS
 from service.analysis.lexicon import Lexicon, lexicon
-from service.words import ClaimWords, WordMatcher, specificity
+from service.words import ClaimWords, WordCover, WordMatcher, specificity
 
 Stance = Literal["supports", "conflicts", "neutral"]
 Relation = Literal["match", "differs", "compatible", "missing"]
@@ -566,64 +564,64 @@ class Coverage:
     every_word: bool = True  # each content word has some counterpart
 
 
-def _coverage(c: _Comparison, words: ClaimWords) -> tuple[Coverage, Coverage]:
-    """Share of the claim's names and content words found, with and without the sentences around.
+def coverages(
+    claim: Analysis, candidates: Sequence[Sequence[Analysis]], words: ClaimWords
+) -> list[tuple[Coverage, Coverage]]:
+    """Share of the claim's names and content words each candidate (a passage, then the sentences
+    around it) covers: with the sentences around, and in the passage alone.
 
     Names may be found around the passage at a discount (anaphora: "het land", "hij"); the
     second result counts the passage alone, for what must rest on it. Words weigh by how much
-    they say (``words.weights``, from their frequency in the claim's language).
+    they say (``words.weights``, from their frequency in the claim's language). A claim's
+    candidates are covered together (:meth:`ClaimWords.covers`), and :func:`compare` takes
+    each one's result.
     """
-    passage_ids = c.passage.entity_ids
-    context_ids = tuple(i for a in c.context for i in a.entity_ids)
-    own_name_gaps: list[str] = []
-    with_name_gaps: list[str] = []
-    nearby = 0  # names found only around the passage
-    names = c.side.names
-    for name, text in names.items():
-        if _found(passage_ids, name):
-            continue
-        own_name_gaps.append(text)
-        if _found(context_ids, name):
-            nearby += 1
-        else:
-            with_name_gaps.append(text)
+    names = _claim_side(claim).names
     name_total = NAME_WEIGHT * len(names)
-    own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps))
-    with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
-
+    word_total = words.total_weight if words.words else 0.0
+    found: list[tuple[WordCover, WordCover]]
     if words.words:
-        here, own_covered, own_word_gaps = words.summary(c.passage.content_folds, WORD_FLOOR, WORD_FULL)
-        # per sentence, not the context as a whole: neighbouring candidates share their sentences
-        around = [words.cover(a.content_folds, WORD_FLOOR, WORD_FULL) for a in c.context]
-        if around:
-            best = around[0]
-            if len(around) > 1:
-                best = np.maximum(best, around[1])
-                for row in around[2:]:
-                    np.maximum(best, row, out=best)
-            # the discount commutes with the max: max(f*a, f*b) == f*max(a, b), rounding included
-            with_words = np.maximum(here, CONTEXT_FACTOR * best)
-            with_covered = float(words.weights @ with_words)
-            with_word_gaps = words.uncovered(with_words)
-        else:
-            with_covered, with_word_gaps = own_covered, own_word_gaps
-        word_total = words.total_weight
+        folds = [[a.content_folds for a in candidate] for candidate in candidates]
+        found = words.covers(folds, WORD_FLOOR, WORD_FULL, CONTEXT_FACTOR)
     else:
-        word_total = own_covered = with_covered = 0.0
-        own_word_gaps = with_word_gaps = ()
-
-    def build(name_covered: float, word_covered: float, name_gaps: list[str], word_gaps: Sequence[str]) -> Coverage:
-        total = name_total + word_total
-        return Coverage(
-            (name_covered + word_covered) / total if total else 1.0,
-            word_covered / word_total if word_total else 1.0,
-            (*name_gaps, *word_gaps),
-            every_word=not word_gaps,
+        found = [((0.0, ()), (0.0, ()))] * len(candidates)
+    result: list[tuple[Coverage, Coverage]] = []
+    for candidate, ((own_covered, own_word_gaps), (with_covered, with_word_gaps)) in zip(
+        candidates, found, strict=True
+    ):
+        passage_ids = candidate[0].entity_ids
+        context_ids = tuple(i for a in candidate[1:] for i in a.entity_ids)
+        own_name_gaps: list[str] = []
+        with_name_gaps: list[str] = []
+        nearby = 0  # names found only around the passage
+        for name, text in names.items():
+            if _found(passage_ids, name):
+                continue
+            own_name_gaps.append(text)
+            if _found(context_ids, name):
+                nearby += 1
+            else:
+                with_name_gaps.append(text)
+        own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps))
+        with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
+        result.append(
+            (
+                _covered(with_names, name_total, with_covered, word_total, with_name_gaps, with_word_gaps),
+                _covered(own_names, name_total, own_covered, word_total, own_name_gaps, own_word_gaps),
+            )
         )
+    return result
 
-    return (
-        build(with_names, with_covered, with_name_gaps, with_word_gaps),
-        build(own_names, own_covered, own_name_gaps, own_word_gaps),
+
+def _covered(
+    names: float, name_total: float, words: float, word_total: float, name_gaps: list[str], word_gaps: tuple[str, ...]
+) -> Coverage:
+    total = name_total + word_total
+    return Coverage(
+        (names + words) / total if total else 1.0,
+        words / word_total if word_total else 1.0,
+        (*name_gaps, *word_gaps),
+        every_word=not word_gaps,
     )
 
 
@@ -784,12 +782,14 @@ def compare(
     words: ClaimWords | None = None,
     source_actors: frozenset[str] | None = None,
     brief: bool = False,
+    coverage: tuple[Coverage, Coverage] | None = None,
 ) -> PassageStance:
     """The stance of ``passage`` towards ``claim``; ``context`` is the sentences around the passage.
 
     ``words`` holds the claim's word similarities (:meth:`WordMatcher.for_claim`); without it
     words are compared by spelling only. ``source_actors`` (see :func:`acting_parties`) are
-    everyone the whole source has acting.
+    everyone the whole source has acting. ``coverage``: the passage's from :func:`coverages`,
+    which covers all of a claim's candidates at once (``words`` is then not read).
 
     ``brief``: a passage that cannot take a side is answered as neutral, scored from its
     coverage alone, without reasons or findings (``PassageStance.brief``): one with too little
@@ -802,10 +802,12 @@ def compare(
         return PassageStance("neutral", round(1 - similarity, 3), ("not about the claim",))
     side = _claim_side(claim)
     c = _Comparison(claim, passage, context, lexicon(), side)
-    claim_words = words or claim_words_for(claim, [w for a in (passage, *context) for w in a.content_folds])
+    if coverage is None:
+        claim_words = words or claim_words_for(claim, [w for a in (passage, *context) for w in a.content_folds])
+        coverage = coverages(claim, [(passage, *context)], claim_words)[0]
     # conflicts and the event itself rest on the passage alone: context may not make a caption
     # look like the event
-    cover, own = _coverage(c, claim_words)
+    cover, own = coverage
     if brief and not _may_take_side(cover, own):
         return _brief_neutral(similarity, cover)
     for check in (_check_quantities, _check_years, _check_durations, _check_places):
@@ -996,16 +998,8 @@ def acting_parties(analyses: Iterable[Analysis]) -> frozenset[str]:
     )
 
 
-def claim_words_for(
-    claim: Analysis,
-    vocabulary: Iterable[str],
-    matcher: WordMatcher | None = None,
-    passages: Iterable[Analysis] = (),
-) -> ClaimWords:
-    """The claim's content words, weighted by how much they say, against a vocabulary; their
-    coverage by ``passages`` (the candidates and the sentences around them) computed up front."""
+def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMatcher | None = None) -> ClaimWords:
+    """The claim's content words, weighted by how much they say, against a vocabulary."""
     folds = [t.fold for t in claim.content]
     weights = [specificity(t.lower, claim.language) for t in claim.content]
-    words = (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)
-    words.prime((a.content_folds for a in passages), WORD_FLOOR, WORD_FULL)
-    return words
+    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)

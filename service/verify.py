@@ -23,15 +23,17 @@ from service.errors import InvalidInputError
 from service.nli import CrossEncoderNLI, NLIScorer, Probabilities, combine
 from service.stance import (
     MIN_SIMILARITY,
+    Coverage,
     Finding,
     PassageStance,
     Stance,
     acting_parties,
     claim_words_for,
     compare,
+    coverages,
 )
 from service.verdict import Verdict, overall, source_stance
-from service.words import ClaimWords, WordMatcher
+from service.words import WordMatcher
 
 # Passages per source the stance analysis reads (the best by similarity); the
 # result shows ``top_k`` of them, decisive ones first.
@@ -214,11 +216,6 @@ class Verifier:
                 for hit in g.hits:
                     if hit.passage.id not in near:
                         near[hit.passage.id] = self._surround(snapshot, hit.passage, g.source)
-        # each claim's candidates and the sentences around them, each analysis once
-        sentences = [
-            {id(a): a for g in per_claim for hit in g.hits for a in near[hit.passage.id].sentences}.values()
-            for per_claim in groups
-        ]
         # a claim is compared with its own passages' words only: a batch's union would be a bigger
         # matrix per claim, and would let one claim's result depend on the others in its batch
         vocabularies = [
@@ -226,12 +223,13 @@ class Verifier:
         ]
         self.words.prepare(set().union(*vocabularies))
 
-        for text, analysis, per_claim, around, vocabulary in zip(
-            texts, analyses, groups, sentences, vocabularies, strict=True
-        ):
-            words = claim_words_for(analysis, vocabulary, self.words, around)
+        for text, analysis, per_claim, vocabulary in zip(texts, analyses, groups, vocabularies, strict=True):
+            words = claim_words_for(analysis, vocabulary, self.words)
+            # the candidates near enough to be read, covered together (see stance.coverages)
+            read = [hit.passage.id for g in per_claim for hit in g.hits if hit.similarity >= MIN_SIMILARITY]
+            covered = dict(zip(read, coverages(analysis, [near[i].sentences for i in read], words), strict=True))
             nli = self._nli(text, per_claim)
-            sources = [self._source(group, analysis, words, near, nli, top_k) for group in per_claim]
+            sources = [self._source(group, analysis, near, covered, nli, top_k) for group in per_claim]
             yield self._conclude(text, analysis, sources)
 
     def _actors(self, source: SourceRecord) -> frozenset[str]:
@@ -282,7 +280,7 @@ class Verifier:
         hit: PassageHit,
         source: SourceRecord,
         around: _Surroundings,
-        words: ClaimWords,
+        coverage: tuple[Coverage, Coverage] | None,
         nli: Probabilities | None = None,
         *,
         brief: bool = False,
@@ -293,7 +291,7 @@ class Verifier:
             around.analysis,
             hit.similarity,
             context=around.context,
-            words=words,
+            coverage=coverage,
             source_actors=self._actors(source),
             brief=brief and nli is None,
         )
@@ -315,8 +313,8 @@ class Verifier:
         self,
         group: SourceHits,
         claim: Analysis,
-        words: ClaimWords,
         near: Mapping[int, _Surroundings],
+        covered: Mapping[int, tuple[Coverage, Coverage]],
         nli: Mapping[int, Probabilities],
         top_k: int,
     ) -> SourceResult:
@@ -325,7 +323,8 @@ class Verifier:
         source = group.source
 
         def judge(hit: PassageHit, *, brief: bool) -> PassageResult:
-            return self._judge(claim, hit, source, near[hit.passage.id], words, nli.get(hit.passage.id), brief=brief)
+            i = hit.passage.id
+            return self._judge(claim, hit, source, near[i], covered.get(i), nli.get(i), brief=brief)
 
         hits = {hit.passage.id: hit for hit in group.hits}
         passages = [judge(hit, brief=True) for hit in group.hits]

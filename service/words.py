@@ -188,15 +188,11 @@ class WordMatcher:
         return product, codes, names
 
 
-_Summary = tuple[NDArray[np.float32], float, tuple[str, ...]]  # cover, weighted sum, words not covered
+WordCover = tuple[float, tuple[str, ...]]  # a cover's weighted sum, and the claim words it leaves at 0
 
 
 class ClaimWords:
-    """A claim's content words with their similarity to a vocabulary (see :meth:`WordMatcher.for_claim`).
-
-    Lives for one claim: the best match per passage is cached, because the
-    sentences around one candidate are candidates or context of others.
-    """
+    """A claim's content words with their similarity to a vocabulary (see :meth:`WordMatcher.for_claim`)."""
 
     def __init__(
         self,
@@ -211,63 +207,72 @@ class ClaimWords:
         self._column = column
         self._scores = scores
         self._scaled: dict[tuple[float, float], NDArray[np.float32]] = {}
-        self._cache: dict[tuple[float, float, tuple[str, ...]], NDArray[np.float32]] = {}
-        self._summaries: dict[tuple[float, float, tuple[str, ...]], _Summary] = {}
 
-    def cover(self, passage_words: Iterable[str], floor: float, full: float) -> NDArray[np.float32]:
-        """How far each claim word is covered by ``passage_words``: 0 up to similarity ``floor``,
-        1 from ``full``, linear between (0 for every word when none of them is known).
+    def cover(self, sentences: Sequence[Sequence[str]], floor: float, full: float) -> NDArray[np.float32]:
+        """How far each sentence (its words) covers each claim word: a row per sentence, a column
+        per claim word; 0 up to similarity ``floor``, 1 from ``full``, linear between, by the
+        word's best match in the sentence (0 throughout for a sentence with no known word).
 
         The scale is monotonic, so it is applied once to the whole matrix and the best match
-        per word taken after it. The row is cached and shared: callers must not write to it.
+        taken after it; all the sentences in one gather and one segmented max.
         """
-        key = (floor, full, tuple(passage_words))
-        cached = self._cache.get(key)
-        if cached is None:
-            self.prime([key[2]], floor, full)
-            cached = self._cache[key]
-        return cached
-
-    def summary(self, passage_words: Iterable[str], floor: float, full: float) -> _Summary:
-        """:meth:`cover`, its weighted sum and the claim words it leaves uncovered; cached, because a
-        candidate passage is also compared again when it is shown."""
-        key = (floor, full, tuple(passage_words))
-        found = self._summaries.get(key)
-        if found is None:
-            row = self.cover(key[2], floor, full)
-            found = self._summaries[key] = (row, float(self.weights @ row), self.uncovered(row))
-        return found
-
-    def uncovered(self, row: NDArray[np.float32]) -> tuple[str, ...]:
-        """The claim words a cover row leaves at 0."""
-        return tuple(w for w, v in zip(self.words, row.tolist(), strict=True) if v <= 0.0)
-
-    def prime(self, sentences: Iterable[Sequence[str]], floor: float, full: float) -> None:
-        """Compute :meth:`cover` for many sentences in one gather and one segmented max.
-
-        A claim's candidates and the sentences around them are a hundred or so word lists;
-        one at a time, each costs a fancy index and a reduction of its own.
-        """
-        todo = [s for s in dict.fromkeys(tuple(s) for s in sentences) if (floor, full, s) not in self._cache]
-        if not todo:
-            return
-        columns = [[self._column[w] for w in s if w in self._column] for s in todo] if self.words else []
+        covers = np.zeros((len(sentences), len(self.words)), dtype=np.float32)
+        columns = [[self._column[w] for w in s if w in self._column] for s in sentences] if self.words else []
         known = [i for i, cols in enumerate(columns) if cols]
-        zeros = np.zeros(len(self.words), dtype=np.float32)
-        zeros.flags.writeable = False  # shared by every entry below: callers must not write
-        for s in todo:
-            self._cache[(floor, full, s)] = zeros
         if not known:
-            return
+            return covers
         lengths = np.fromiter((len(columns[i]) for i in known), dtype=np.int64, count=len(known))
         starts = np.zeros(len(known), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
         flat = np.fromiter((j for i in known for j in columns[i]), dtype=np.int64, count=int(lengths.sum()))
         # max is exact, so each row equals ``scaled[:, cols].max(axis=1)`` bit for bit
-        best = np.ascontiguousarray(np.maximum.reduceat(self._scaled_scores(floor, full)[:, flat], starts, axis=1).T)
-        best.flags.writeable = False
-        for i, row in zip(known, best, strict=True):
-            self._cache[(floor, full, todo[i])] = row
+        covers[known] = np.maximum.reduceat(self._scaled_scores(floor, full)[:, flat], starts, axis=1).T
+        return covers
+
+    def covers(
+        self, candidates: Sequence[Sequence[Sequence[str]]], floor: float, full: float, factor: float
+    ) -> list[tuple[WordCover, WordCover]]:
+        """How far each candidate covers the claim's words: by the passage alone, and with the
+        sentences around it. A candidate is the passage's words, then each surrounding sentence's.
+
+        Alone, a word is covered as :meth:`cover` has it; with the sentences around, by the better
+        of that and ``factor`` times its best cover in one sentence around (per sentence, not the
+        context as a whole). Each cover comes as its weighted sum and the words it leaves at 0.
+
+        All of a claim's candidates at once, each sentence once (neighbouring candidates share
+        their sentences): a few array operations for the lot, where one candidate at a time cost
+        a dozen small ones each. Every value is what one candidate alone gives, bit for bit: max
+        is exact, the discount the same float32 product, and each sum the same dot product of one row.
+        """
+        index: dict[tuple[str, ...], int] = {}
+        rows = [[index.setdefault(tuple(s), len(index)) for s in candidate] for candidate in candidates]
+        if not rows:
+            return []
+        sentences = self.cover(list(index), floor, full)
+        alone = sentences[[r[0] for r in rows]]
+        around = [i for i, r in enumerate(rows) if len(r) > 1]
+        nearby = alone[around]
+        if around:
+            lengths = np.fromiter((len(rows[i]) - 1 for i in around), dtype=np.int64, count=len(around))
+            starts = np.zeros(len(around), dtype=np.int64)
+            np.cumsum(lengths[:-1], out=starts[1:])
+            flat = np.fromiter((j for i in around for j in rows[i][1:]), dtype=np.int64, count=int(lengths.sum()))
+            best = np.maximum.reduceat(sentences[flat], starts, axis=0)
+            # the discount commutes with the max: max(f*a, f*b) == f*max(a, b), rounding included
+            nearby = np.maximum(nearby, factor * best)
+        own = self._sums(alone)
+        found = [(cover, cover) for cover in own]
+        for i, cover in zip(around, self._sums(nearby), strict=True):
+            found[i] = (own[i], cover)
+        return found
+
+    def _sums(self, covers: NDArray[np.float32]) -> list[WordCover]:
+        """Each row's weighted sum (a dot product per row, as for one row alone) and gaps."""
+        words, weights = self.words, self.weights
+        return [
+            (float(weights @ row), tuple(w for w, gap in zip(words, gaps, strict=True) if gap))
+            for row, gaps in zip(covers, (covers <= 0.0).tolist(), strict=True)
+        ]
 
     def _scaled_scores(self, floor: float, full: float) -> NDArray[np.float32]:
         scaled = self._scaled.get((floor, full))

@@ -27,49 +27,64 @@ def one_at_a_time(words: ClaimWords, sentence: tuple[str, ...]) -> np.ndarray:
     return np.clip(ratio, 0.0, 1.0).max(axis=1)
 
 
-def test_primed_covers_equal_single_sentence_covers() -> None:
-    sentences = [("w1", "w7"), ("w3",), ("unknown",), (), ("w1", "w7"), ("w39", "w0", "w12", "unknown")]
-    primed = claim_words()
-    primed.prime(sentences, FLOOR, FULL)
-    for sentence in sentences:
-        expected = one_at_a_time(primed, sentence)
-        np.testing.assert_array_equal(primed.cover(sentence, FLOOR, FULL), expected)
-        np.testing.assert_array_equal(claim_words().cover(sentence, FLOOR, FULL), expected)
+SENTENCES = [("w1", "w7"), ("w3",), ("unknown",), (), ("w1", "w7"), ("w39", "w0", "w12", "unknown")]
 
 
-def test_cached_covers_are_read_only() -> None:
+def test_covers_of_many_sentences_equal_single_sentence_covers() -> None:
     words = claim_words()
-    words.prime([("w1",), ("unknown",)], FLOOR, FULL)
-    for sentence in [("w1",), ("unknown",)]:
-        with pytest.raises(ValueError):
-            words.cover(sentence, FLOOR, FULL)[0] = 1.0
-        with pytest.raises(ValueError):
-            words.summary(sentence, FLOOR, FULL)[0][0] = 1.0
+    covers = words.cover(SENTENCES, FLOOR, FULL)
+    assert covers.shape == (len(SENTENCES), 4)
+    for sentence, row in zip(SENTENCES, covers, strict=True):
+        np.testing.assert_array_equal(row, one_at_a_time(words, sentence))
+        np.testing.assert_array_equal(claim_words().cover([sentence], FLOOR, FULL)[0], row)
 
 
-def test_a_summary_is_the_cover_with_its_weighted_sum_and_its_gaps() -> None:
+def one_candidate(words: ClaimWords, candidate: Sequence[tuple[str, ...]], factor: float) -> tuple[object, object]:
+    """A candidate's covers (alone, with its context) computed the plain way, each sum by itself."""
+
+    def summed(row: np.ndarray) -> tuple[float, tuple[str, ...]]:
+        return float(words.weights @ row), tuple(w for w, v in zip(words.words, row, strict=True) if v <= 0.0)
+
+    alone = one_at_a_time(words, candidate[0])
+    if len(candidate) == 1:
+        return summed(alone), summed(alone)
+    around = np.max([one_at_a_time(words, s) for s in candidate[1:]], axis=0)
+    return summed(alone), summed(np.maximum(alone, factor * around))
+
+
+def test_candidates_covered_together_equal_each_covered_alone_bit_for_bit() -> None:
+    """A claim's candidates share sentences and are covered in one go; each must come out exactly
+    as when covered alone, or a claim's stance would depend on the others it is checked with."""
     words = claim_words()
     words.weights = np.array([1.0, 2.0, 0.5, 4.0], dtype=np.float32)
-    for sentence in [("w1", "w7"), ("w3",), ("unknown",), ()]:
-        row, covered, gaps = words.summary(sentence, FLOOR, FULL)
-        expected = one_at_a_time(words, sentence)
-        np.testing.assert_array_equal(row, expected)
-        assert covered == pytest.approx(float(words.weights @ expected))
-        assert gaps == tuple(w for w, v in zip(words.words, expected, strict=True) if v <= 0.0)
-    assert words.summary(("unknown",), FLOOR, FULL)[2] == ("a", "b", "c", "d")
+    candidates = [
+        [("w1", "w7"), ("w3",), ("w39", "w0")],
+        [("w3",), ("w1", "w7")],  # the first one's context, as a candidate of its own
+        [("unknown",)],  # no context
+        [(), ("w5",)],
+        [("w1", "w7"), ("unknown",), (), ("w12", "w2", "w30")],
+    ]
+    together = words.covers(candidates, FLOOR, FULL, 0.8)
+    for candidate, found in zip(candidates, together, strict=True):
+        assert found == one_candidate(words, candidate, 0.8)  # == on the floats: no tolerance
+        assert words.covers([candidate], FLOOR, FULL, 0.8) == [found]
+    (alone, with_context), _, (no_words, _), _, _ = together
+    assert with_context[0] > alone[0]  # the sentences around cover more
+    assert no_words == (0.0, ("a", "b", "c", "d"))
+    assert words.covers([], FLOOR, FULL, 0.8) == []
 
 
 def test_a_claim_without_content_words_covers_nothing() -> None:
     words = WordMatcher().for_claim([], ["troepen"])
-    words.prime([("troepen",)], FLOOR, FULL)
-    assert words.cover(("troepen",), FLOOR, FULL).shape == (0,)
+    assert words.cover([("troepen",)], FLOOR, FULL).shape == (1, 0)
+    assert words.covers([[("troepen",), ("brug",)]], FLOOR, FULL, 0.8) == [((0.0, ()), (0.0, ()))]
 
 
 def test_spelling_alone_links_cognates_and_lemmas() -> None:
     assert lexical_similarity("invasion", "invasie") >= FULL
     assert lexical_similarity("troops", "Romania") == 0.0
     words = WordMatcher().for_claim(["invasion", "troops"], ["invasie", "bruggen"])
-    assert words.cover(("invasie",), FLOOR, FULL).tolist() == [1.0, 0.0]
+    assert words.cover([("invasie",)], FLOOR, FULL).tolist() == [[1.0, 0.0]]
 
 
 class OneHotEmbedder:
