@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Literal
 
 Role = Literal["actor", "origin", "destination", "location", "agent", "other"]
@@ -103,19 +102,18 @@ class Analysis:
     content: tuple[Token, ...] = field(default=())  # words that carry meaning: no stopwords, numbers or names
     place_refs: tuple[tuple[str, int, int], ...] = ()  # "aan het land": (role, start, end) of a place named before
 
-    # Views the comparison reads for every claim; computed once per (cached) analysis.
-    # cached_property writes to the instance dict, which a frozen dataclass allows.
+    # Views the comparison reads for every claim, computed once per (cached) analysis. Fields, not
+    # cached_property: compiled (mypyc) classes have no instance dict, so that recomputed them on
+    # every read. Derived, so left out of init, repr and equality.
+    entity_ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    # content words, and unknown names as words: a claim's opening "Turkey" that the lexicon
+    # misses is a word there and a name here
+    content_folds: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def entity_ids(self) -> tuple[str, ...]:
-        return tuple(m.id for m in self.entities)
-
-    @cached_property
-    def content_folds(self) -> tuple[str, ...]:
-        """Content words, and unknown names as words: a claim's opening "Turkey" that the
-        lexicon misses is a word there and a name here."""
+    def __post_init__(self) -> None:
         names = tuple(m.id.partition(":")[2] for m in self.entities if m.kind == "name")
-        return tuple(t.fold for t in self.content) + names
+        object.__setattr__(self, "entity_ids", tuple(m.id for m in self.entities))
+        object.__setattr__(self, "content_folds", tuple(t.fold for t in self.content) + names)
 
     def clause_of(self, start: int) -> int:
         for i, clause in enumerate(self.clauses):
