@@ -59,7 +59,6 @@ class PassageResult:
     findings: tuple[Finding, ...] = ()
     coverage: float = 0.0
     nli: dict[str, float] | None = None
-    brief: bool = False  # neutral, reasons not worked out: compared in full only if shown
 
 
 @dataclass(frozen=True)
@@ -284,7 +283,7 @@ class Verifier:
         nli: Probabilities | None = None,
         *,
         brief: bool = False,
-    ) -> PassageResult:
+    ) -> PassageStance:
         """The passage's stance; ``brief`` (see :func:`compare`) unless an NLI model may overrule it."""
         stance: PassageStance = compare(
             claim,
@@ -297,17 +296,7 @@ class Verifier:
         )
         if nli is not None:
             stance = combine(stance, nli, threshold=self.corpus.settings.nli_threshold)
-        return PassageResult(
-            hit.passage,
-            round(hit.similarity, 4),
-            stance.stance,
-            stance.score,
-            stance.reasons,
-            stance.findings,
-            stance.coverage,
-            nli,
-            brief=stance.brief,
-        )
+        return stance
 
     def _source(
         self,
@@ -319,32 +308,34 @@ class Verifier:
         top_k: int,
     ) -> SourceResult:
         """The source's stance from all its candidates, each compared briefly (see :func:`compare`);
-        the ``top_k`` it shows are compared in full."""
+        the ``top_k`` it shows are compared in full, and only they become results."""
         source = group.source
 
-        def judge(hit: PassageHit, *, brief: bool) -> PassageResult:
+        def judge(hit: PassageHit, *, brief: bool) -> PassageStance:
             i = hit.passage.id
             return self._judge(claim, hit, source, near[i], covered.get(i), nli.get(i), brief=brief)
 
-        hits = {hit.passage.id: hit for hit in group.hits}
-        passages = [judge(hit, brief=True) for hit in group.hits]
+        judged = [(hit, judge(hit, brief=True)) for hit in group.hits]
         notes: list[str] = []
         claim_years = [y.value for y in claim.years if not y.contrasted]
         if source.published and claim_years and int(source.published[:4]) < min(claim_years):
             # a source cannot confirm what happened after it was published
             notes.append(f"published {source.published}, before {min(claim_years)}: it cannot confirm the claim")
-            passages = [
-                replace(p, stance="neutral", reasons=(notes[0], *p.reasons)) if p.stance == "supports" else p
-                for p in passages
+            judged = [
+                (hit, replace(s, stance="neutral", reasons=(notes[0], *s.reasons)) if s.stance == "supports" else s)
+                for hit, s in judged
             ]
-        stance, score, mixed = source_stance([(p.stance, p.score) for p in passages])
+        stance, score, mixed = source_stance([(s.stance, s.score) for _, s in judged])
         if mixed:
             notes.append("this source holds passages on both sides")
-        decisive = sorted((p for p in passages if p.stance != "neutral"), key=lambda p: -p.score)
-        rest = sorted((p for p in passages if p.stance == "neutral"), key=lambda p: -p.similarity)
-        best = max((p.similarity for p in passages), default=0.0)
-        shown = [judge(hits[p.passage.id], brief=False) if p.brief else p for p in [*decisive, *rest][:top_k]]
-        return SourceResult(source, stance, score, tuple(shown), best, mixed, tuple(notes))
+        decisive = sorted(((h, s) for h, s in judged if s.stance != "neutral"), key=lambda p: -p[1].score)
+        rest = sorted(((h, s) for h, s in judged if s.stance == "neutral"), key=lambda p: -round(p[0].similarity, 4))
+        best = max((round(hit.similarity, 4) for hit, _ in judged), default=0.0)
+        shown = tuple(
+            _result(hit, judge(hit, brief=False) if s.brief else s, nli.get(hit.passage.id))
+            for hit, s in [*decisive, *rest][:top_k]
+        )
+        return SourceResult(source, stance, score, shown, best, mixed, tuple(notes))
 
     def _conclude(self, text: str, analysis: Analysis, sources: list[SourceResult]) -> Verification:
         closest = max((1 - p.score for s in sources for p in s.passages if p.stance == "neutral"), default=0.0)
@@ -370,6 +361,19 @@ class _Surroundings:
     @property
     def context(self) -> tuple[Analysis, ...]:
         return self.sentences[1:]
+
+
+def _result(hit: PassageHit, stance: PassageStance, nli: Probabilities | None) -> PassageResult:
+    return PassageResult(
+        hit.passage,
+        round(hit.similarity, 4),
+        stance.stance,
+        stance.score,
+        stance.reasons,
+        stance.findings,
+        stance.coverage,
+        nli,
+    )
 
 
 def _empty(text: str, language: str, note: str) -> Verification:

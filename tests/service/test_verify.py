@@ -105,9 +105,24 @@ def test_bad_claims_are_refused_clearly(verifier: Verifier) -> None:
         verifier.verify("troops " * 1000)
 
 
-def test_a_source_published_before_the_claimed_year_cannot_confirm_it(verifier: Verifier) -> None:
+def test_a_source_published_before_the_claimed_year_cannot_confirm_it(
+    verifier: Verifier, tmp_path: Path, real_embedder: Any
+) -> None:
     result = verifier.verify("In 2023 Russia annexed Crimea.")
     assert result.verdict != "supported"
+    # the same words published before and after the year: only the later one may support
+    text = "The Pentagon said 3,000 soldiers will be deployed to Estonia in 2022."
+    index = CorpusIndex.open_or_create(tmp_path, model=real_embedder.model_id, dimension=real_embedder.dimension)
+    documents = [Document(f"en_{d}", text, language="en", published=d) for d in ("2021-12", "2022-03")]
+    ingest(index, real_embedder, documents)
+    dated = Verifier(Corpus(Settings(index_dir=tmp_path), embedder=real_embedder))
+    result = dated.verify("3,000 soldiers will be deployed to Estonia in 2022.")
+    assert stances(result) == {"en_2022-03": "supports"}
+    (before,) = [s for s in result.sources if s.source.source_id == "en_2021-12"]
+    note = "published 2021-12, before 2022: it cannot confirm the claim"
+    assert before.notes == (note,)
+    assert before.passages[0].stance == "neutral"
+    assert before.passages[0].reasons[0] == note
 
 
 # -- hard cases on a small English and Dutch corpus ------------------------------------------
