@@ -224,10 +224,11 @@ class Verifier:
 
         for text, analysis, per_claim, vocabulary in zip(texts, analyses, groups, vocabularies, strict=True):
             words = claim_words_for(analysis, vocabulary, self.words)
-            # the candidates near enough to be read, covered together (see stance.coverages)
-            read = [hit.passage.id for g in per_claim for hit in g.hits if hit.similarity >= MIN_SIMILARITY]
-            covered = dict(zip(read, coverages(analysis, [near[i].sentences for i in read], words), strict=True))
-            nli = self._nli(text, per_claim)
+            # the candidates near enough to be read: covered together (see stance.coverages), and given to NLI
+            read = [hit for g in per_claim for hit in g.hits if hit.similarity >= MIN_SIMILARITY]
+            found = coverages(analysis, [near[hit.passage.id].sentences for hit in read], words)
+            covered = {hit.passage.id: pair for hit, pair in zip(read, found, strict=True)}
+            nli = self._nli(text, read)
             sources = [self._source(group, analysis, near, covered, nli, top_k) for group in per_claim]
             yield self._conclude(text, analysis, sources)
 
@@ -265,11 +266,10 @@ class Verifier:
         sentences = (analyze_passage(passage.text, source.language), *context)
         return _Surroundings(sentences, frozenset(t.fold for a in sentences for t in a.content))
 
-    def _nli(self, claim: str, groups: Sequence[SourceHits]) -> dict[int, Probabilities]:
+    def _nli(self, claim: str, hits: Sequence[PassageHit]) -> dict[int, Probabilities]:
         """NLI probabilities for the candidate passages near enough to matter (one batched call)."""
         if self.nli is None:
             return {}
-        hits = [hit for g in groups for hit in g.hits if hit.similarity >= MIN_SIMILARITY]
         probabilities = self.nli([(hit.passage.text, claim) for hit in hits])
         return {hit.passage.id: p for hit, p in zip(hits, probabilities, strict=True)}
 

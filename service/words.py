@@ -221,10 +221,7 @@ class ClaimWords:
         known = [i for i, cols in enumerate(columns) if cols]
         if not known:
             return covers
-        lengths = np.fromiter((len(columns[i]) for i in known), dtype=np.int64, count=len(known))
-        starts = np.zeros(len(known), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        flat = np.fromiter((j for i in known for j in columns[i]), dtype=np.int64, count=int(lengths.sum()))
+        flat, starts = _segments([columns[i] for i in known])
         # max is exact, so each row equals ``scaled[:, cols].max(axis=1)`` bit for bit
         covers[known] = np.maximum.reduceat(self._scaled_scores(floor, full)[:, flat], starts, axis=1).T
         return covers
@@ -253,10 +250,7 @@ class ClaimWords:
         around = [i for i, r in enumerate(rows) if len(r) > 1]
         nearby = alone[around]
         if around:
-            lengths = np.fromiter((len(rows[i]) - 1 for i in around), dtype=np.int64, count=len(around))
-            starts = np.zeros(len(around), dtype=np.int64)
-            np.cumsum(lengths[:-1], out=starts[1:])
-            flat = np.fromiter((j for i in around for j in rows[i][1:]), dtype=np.int64, count=int(lengths.sum()))
+            flat, starts = _segments([rows[i][1:] for i in around])
             best = np.maximum.reduceat(sentences[flat], starts, axis=0)
             # the discount commutes with the max: max(f*a, f*b) == f*max(a, b), rounding included
             nearby = np.maximum(nearby, factor * best)
@@ -280,6 +274,16 @@ class ClaimWords:
             ratio = (self._scores - floor) / (full - floor)
             scaled = self._scaled[(floor, full)] = np.minimum(np.maximum(ratio, 0.0), 1.0).astype(np.float32)
         return scaled
+
+
+def _segments(groups: Sequence[Sequence[int]]) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """Non-empty groups of indices as one flat index and each group's start in it, for a
+    ``reduceat`` that reduces every group in one call."""
+    lengths = np.fromiter((len(g) for g in groups), dtype=np.int64, count=len(groups))
+    starts = np.zeros(len(groups), dtype=np.int64)
+    np.cumsum(lengths[:-1], out=starts[1:])
+    flat = np.fromiter((i for g in groups for i in g), dtype=np.int64, count=int(lengths.sum()))
+    return flat, starts
 
 
 # How much a word says, from its Zipf frequency in its language (wordfreq): "country"
