@@ -273,31 +273,6 @@ class Verifier:
         probabilities = self.nli([(hit.passage.text, claim) for hit in hits])
         return {hit.passage.id: p for hit, p in zip(hits, probabilities, strict=True)}
 
-    def _judge(
-        self,
-        claim: Analysis,
-        hit: PassageHit,
-        source: SourceRecord,
-        around: _Surroundings,
-        coverage: tuple[Coverage, Coverage] | None,
-        nli: Probabilities | None = None,
-        *,
-        brief: bool = False,
-    ) -> PassageStance:
-        """The passage's stance; ``brief`` (see :func:`compare`) unless an NLI model may overrule it."""
-        stance: PassageStance = compare(
-            claim,
-            around.analysis,
-            hit.similarity,
-            context=around.context,
-            coverage=coverage,
-            source_actors=self._actors(source),
-            brief=brief and nli is None,
-        )
-        if nli is not None:
-            stance = combine(stance, nli, threshold=self.corpus.settings.nli_threshold)
-        return stance
-
     def _source(
         self,
         group: SourceHits,
@@ -310,10 +285,23 @@ class Verifier:
         """The source's stance from all its candidates, each compared briefly (see :func:`compare`);
         the ``top_k`` it shows are compared in full, and only they become results."""
         source = group.source
+        actors = self._actors(source)
+        threshold = self.corpus.settings.nli_threshold
 
         def judge(hit: PassageHit, *, brief: bool) -> PassageStance:
+            """The passage's stance; ``brief`` unless an NLI model may overrule it."""
             i = hit.passage.id
-            return self._judge(claim, hit, source, near[i], covered.get(i), nli.get(i), brief=brief)
+            around, probabilities = near[i], nli.get(i)
+            stance = compare(
+                claim,
+                around.analysis,
+                hit.similarity,
+                context=around.context,
+                coverage=covered.get(i),
+                source_actors=actors,
+                brief=brief and probabilities is None,
+            )
+            return stance if probabilities is None else combine(stance, probabilities, threshold=threshold)
 
         judged = [(hit, judge(hit, brief=True)) for hit in group.hits]
         notes: list[str] = []

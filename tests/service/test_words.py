@@ -43,7 +43,10 @@ def one_candidate(words: ClaimWords, candidate: Sequence[tuple[str, ...]], facto
     """A candidate's covers (alone, with its context) computed the plain way, each sum by itself."""
 
     def summed(row: np.ndarray) -> tuple[float, tuple[str, ...]]:
-        return float(words.weights @ row), tuple(w for w, v in zip(words.words, row, strict=True) if v <= 0.0)
+        total = np.float32(0.0)
+        for weight, value in zip(words.weights, row, strict=True):  # word by word, in float32
+            total = np.float32(total + weight * value)
+        return float(total), tuple(w for w, v in zip(words.words, row, strict=True) if v <= 0.0)
 
     alone = one_at_a_time(words, candidate[0])
     if len(candidate) == 1:
@@ -72,6 +75,23 @@ def test_candidates_covered_together_equal_each_covered_alone_bit_for_bit() -> N
     assert with_context[0] > alone[0]  # the sentences around cover more
     assert no_words == (0.0, ("a", "b", "c", "d"))
     assert words.covers([], FLOOR, FULL, 0.8) == []
+
+
+def test_a_long_claim_sums_each_candidate_as_when_covered_alone() -> None:
+    """Ten claim words (a reduction along a row may sum ten values pairwise) and enough candidates
+    that rows come in blocks: still each sum is the one the candidate gets alone."""
+    rng = np.random.default_rng(5)
+    vocabulary = [f"w{i}" for i in range(60)]
+    scores = rng.uniform(0.0, 1.0, size=(10, len(vocabulary))).astype(np.float32)
+    weights = rng.uniform(0.5, 5.0, size=10).astype(np.float32)
+    words = ClaimWords([f"c{i}" for i in range(10)], {w: j for j, w in enumerate(vocabulary)}, scores, weights)
+    candidates = [
+        [tuple(rng.choice(vocabulary, size=rng.integers(1, 9))) for _ in range(rng.integers(1, 4))] for _ in range(37)
+    ]
+    together = words.covers(candidates, FLOOR, FULL, 0.8)
+    for candidate, found in zip(candidates, together, strict=True):
+        assert found == one_candidate(words, candidate, 0.8)
+        assert words.covers([candidate], FLOOR, FULL, 0.8) == [found]
 
 
 def test_a_claim_without_content_words_covers_nothing() -> None:
