@@ -8,13 +8,21 @@ up and checks them as one batch: an idle server answers a lone request at
 once, a busy one in batches as large as its queue.
 
 The engine runs on the event loop itself, one claim at a time, and yields to
-the loop after each claim so its answer is sent at once and new requests are
-read into the next batch. The engine is CPU-bound Python, so a thread of its
-own would only take turns with the loop at the GIL: measured on one worker,
-that cost ~10% more CPU a request (5.09 against 4.61 ms) and every turn waited
-out a switch interval. A configured NLI model is the exception: its forward
-passes release the GIL for long stretches, so then the claims are checked on
-one thread off the loop (``offload``), which keeps the loop answering.
+the loop after each claim, so the loop keeps reading requests into the next
+batch and answering other routes (the probes, the page) while a batch is
+checked. The engine is CPU-bound Python, so a thread of its own would only take
+turns with the loop at the GIL: measured on one worker, that cost ~10% more CPU
+a request (5.09 against 4.61 ms). A configured NLI model is the exception: its
+forward passes release the GIL for long stretches, so then the claims are
+checked on one thread off the loop (``offload``), which keeps the loop answering.
+
+A batch's answers go out together, once its last claim is checked. Sending each
+as soon as it was ready interleaved the HTTP work of every answer (and of the
+request its client sent next) with the engine's work, claim by claim, and both
+ran slower for it: 30% fewer requests a second under load, with the same work
+done (docs/performance.md). The first caller of a full batch of sixteen waits
+~1 ms a claim longer, for the claims checked after its own; under load every
+caller waits for a whole batch anyway.
 
 Each answer is the one :meth:`Verifier.verify` gives the claim alone (batching
 moves similarities in the seventh decimal, see ``test_verify``), and a claim
@@ -112,21 +120,28 @@ class Coalescer:
         return bool(self._waiting)
 
     async def _check(self, jobs: list[_Job], top_k: int | None, filters: Filters) -> None:
+        """Checks the batch claim by claim, with a turn of the loop after each, then answers it at once."""
+        outcomes: list[Verification | Exception] = []
         results = self.verifier.verify_many([job.claim for job in jobs], top_k=top_k, filters=filters)
         try:
-            for job in jobs:
-                _answer(job, await self._next(results))
-                await asyncio.sleep(0)  # the loop sends the answer now and reads what came in meanwhile
+            for _ in jobs:
+                outcomes.append(await self._next(results))
+                await asyncio.sleep(0)  # the loop reads what came in meanwhile and serves other routes
         except Exception:
-            # the job being checked and those after it, one at a time: each gets its own answer or error
-            for job in [job for job in jobs if not job.future.done()]:
+            # the claim being checked and those after it, one at a time: each gets its own answer or error
+            for job in jobs[len(outcomes) :]:
+                if job.future.done():  # its caller went away: not checked, not answered
+                    outcomes.append(RuntimeError("not checked: the caller went away"))
+                    continue
                 try:
-                    result = await self._next(self.verifier.verify_many([job.claim], top_k=top_k, filters=filters))
+                    outcomes.append(
+                        await self._next(self.verifier.verify_many([job.claim], top_k=top_k, filters=filters))
+                    )
                 except Exception as exc:
-                    _answer(job, exc)
-                else:
-                    _answer(job, result)
+                    outcomes.append(exc)
                 await asyncio.sleep(0)
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            _answer(job, outcome)
 
     async def _next(self, results: Iterator[Verification]) -> Verification:
         """The next claim's result, computed on the loop or, with ``offload``, on the engine thread."""
