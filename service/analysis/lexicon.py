@@ -92,6 +92,9 @@ class Lexicon:
     english_verbs: frozenset[str]
     lowercase_names: frozenset[tuple[str, ...]]  # names written in lower case ("oostflank"): no capital needed
     stopwords: frozenset[str]
+    # single words read as who-said-what, polarity or modality, never as content: speech verbs,
+    # negative predicates, hedges
+    content_cues: frozenset[str]
 
     def info(self, entity_id: str) -> EntityInfo | None:
         return self._info_by_id.get(entity_id)
@@ -270,6 +273,9 @@ def lexicon() -> Lexicon:
         table = raw[section]
         return tuple(sorted({_words(p) for lang in LANGUAGES for p in table[lang]}, key=len, reverse=True))
 
+    negative_predicates, hedges = phrases("negative_predicates"), phrases("hedges")
+    speech_positive = frozenset(fold(w) for w in raw["speech_verbs"]["positive"] if " " not in w)
+    speech_negative = frozenset(fold(w) for w in raw["speech_verbs"]["negative"] if " " not in w)
     return Lexicon(
         gazetteer=gazetteer,
         parents=closed,
@@ -285,10 +291,10 @@ def lexicon() -> Lexicon:
         time_units=time_units,
         roles=roles,
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
-        negative_predicates=phrases("negative_predicates"),
-        hedges=phrases("hedges"),
-        speech_positive=frozenset(fold(w) for w in raw["speech_verbs"]["positive"] if " " not in w),
-        speech_negative=frozenset(fold(w) for w in raw["speech_verbs"]["negative"] if " " not in w),
+        negative_predicates=negative_predicates,
+        hedges=hedges,
+        speech_positive=speech_positive,
+        speech_negative=speech_negative,
         speech_phrases=tuple(
             _words(w) for kind in ("positive", "negative") for w in raw["speech_verbs"][kind] if " " in w
         ),
@@ -306,6 +312,10 @@ def lexicon() -> Lexicon:
         english_verbs=frozenset(fold(w) for w in raw["english_verbs"]["words"]),
         lowercase_names=frozenset(lowercase),
         stopwords=_stopwords(),
+        content_cues=speech_positive
+        | speech_negative
+        | {p[0] for p in negative_predicates if len(p) == 1}
+        | {h[0] for h in hedges if len(h) == 1},
     )
 
 

@@ -186,37 +186,35 @@ def _clauses(
     return clauses
 
 
+def _inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
+    return any(s <= start and end <= e for s, e in spans)
+
+
+def _pieces(token: Token, spans: list[tuple[int, int]]) -> list[Token]:
+    """The token, or for "NAVO-chef" the parts no name covers ("chef")."""
+    if "-" not in token.text or not any(s < token.end and token.start < e for s, e in spans):
+        return [] if _inside(spans, token.start, token.end) else [token]
+    out, offset = [], token.start
+    for part in token.text.split("-"):
+        if part and not _inside(spans, offset, offset + len(part)):
+            out.append(Token(part, offset, offset + len(part), part.casefold(), fold(part), fold(part)))
+        offset += len(part) + 1
+    return out
+
+
 def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexicon, language: str) -> tuple[Token, ...]:
-    """Words that carry the claim's meaning: not function words, numbers, names or negation cues."""
+    """Words that carry the claim's meaning: not function words, numbers, names or negation cues.
+
+    (Helpers at module level rather than closures: compiled, a closure's environment and the
+    function objects refer to each other, a cycle left for the garbage collector on every call.)
+    """
     spans = sorted(covered)
-
-    def inside(start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in spans)
-
-    def pieces(token: Token) -> list[Token]:
-        """The token, or for "NAVO-chef" the parts no name covers ("chef")."""
-        if "-" not in token.text or not any(s < token.end and token.start < e for s, e in spans):
-            return [] if inside(token.start, token.end) else [token]
-        out, offset = [], token.start
-        for part in token.text.split("-"):
-            if part and not inside(offset, offset + len(part)):
-                out.append(Token(part, offset, offset + len(part), part.casefold(), fold(part), fold(part)))
-            offset += len(part) + 1
-        return out
-
-    # speech verbs, negative predicates and hedges are read as who-said-what, polarity and
-    # modality, not as content
-    cues = (
-        lex.speech_positive
-        | lex.speech_negative
-        | {p[0] for p in lex.negative_predicates if len(p) == 1}
-        | {h[0] for h in lex.hedges if len(h) == 1}
-    )
+    cues = lex.content_cues
     words = [
         piece
         for t in tokens
         if t.text[:1].isalpha()
-        for piece in pieces(t)
+        for piece in _pieces(t, spans)
         if len(piece.fold) >= 3
         and piece.fold not in lex.stopwords
         and piece.lemma not in lex.stopwords
