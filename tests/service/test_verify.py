@@ -16,7 +16,7 @@ from service.errors import InvalidClaimError, InvalidInputError, UnknownSourceEr
 from service.evaluation import evaluate, load_claims
 from service.schemas import VerificationResult
 from service.settings import Settings
-from service.verify import Filters, Verifier
+from service.verify import GC_YOUNG_THRESHOLD, Filters, Verifier
 from tests.conftest import REPO
 
 THREE = {"000_64af60602162f07a", "002_31380c5700cbb35e", "004_f612fa7a56b26ca2"}
@@ -217,11 +217,38 @@ def test_a_claim_gets_the_same_result_alone_and_in_a_batch(verifier: Verifier) -
 def test_warm_up_hides_the_engine_from_the_garbage_collector(seed_index_dir: Path, real_embedder: Any) -> None:
     """A full collection must not walk the model, lexicon and index again on every pass."""
     verifier = Verifier(Corpus(Settings(index_dir=seed_index_dir), embedder=real_embedder))
+    threshold = gc.get_threshold()
     try:
         verifier.warm_up()
         tracked = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
         assert gc.get_freeze_count() > 0
         assert id(verifier.words) not in tracked
         assert id(verifier.corpus.index().snapshot) not in tracked
+        # young collections wait for more than a batch of claims holds at once (no cycles: see below)
+        assert gc.get_threshold() == (max(threshold[0], GC_YOUNG_THRESHOLD), *threshold[1:])
     finally:
         gc.unfreeze()
+        gc.set_threshold(*threshold)
+
+
+def test_checking_claims_leaves_no_cyclic_garbage(verifier: Verifier) -> None:
+    """What a check builds is freed as soon as it is dropped: no reference cycles, which only the
+    cycle collector frees, and which ``warm_up``'s raised threshold would let pile up."""
+    claims = [
+        "1,000 troops moved to Romania",
+        "NAVO-chef Stoltenberg zegt dat 8.500 militairen paraat staan",  # a hyphenated name: the parts of a word
+        "Russia denies it will invade Ukraine in 2022",
+        "De VS sturen tweeduizend soldaten naar Polen en Duitsland",
+    ]
+    list(verifier.verify_many(claims))  # caches filled, as in a running server
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        list(verifier.verify_many([*claims, "Spain sent 4 frigates to the Black Sea"]))
+        verifier.verify("Biden considers sending 50,000 troops to Eastern Europe")
+        gc.collect()
+        garbage = sorted({type(o).__name__ for o in gc.garbage})
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert garbage == []
