@@ -49,6 +49,12 @@ MAX_BATCH = 16
 # the other three waited a whole batch more (p99 97 ms against 82 ms with four turns, bench note
 # in docs/performance.md). An idle turn costs microseconds.
 GATHER_TURNS = 8
+# How long the engine waits, after answering a batch, for that batch's callers to send their next
+# claims (as long as fewer are queued): a client under load answers at once, but on a busy machine
+# it may not run for a few milliseconds, and a claim that misses the batch waits a whole batch more.
+# Answers go out together (below), so they come back together; waiting blocks in the loop, it
+# does not spin. Nobody waits when the engine was idle, or when nobody comes back.
+RETURN_WAIT_SECONDS = 0.005
 
 
 @dataclass(frozen=True)
@@ -71,6 +77,8 @@ class Coalescer:
         self._waiting: deque[_Job] = deque()
         self._task: asyncio.Task[None] | None = None
         self._stopped: str | None = None  # why checks are refused
+        self._expected = 0  # claims the engine waits for before its next batch (see RETURN_WAIT_SECONDS)
+        self._arrived: asyncio.Future[None] | None = None  # set once that many are queued
 
     async def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
         """As :meth:`Verifier.verify`, with whatever else is waiting; a cancelled caller's claim is skipped."""
@@ -81,6 +89,8 @@ class Coalescer:
         self._waiting.append(job)
         if self._task is None:  # the engine is idle: it starts once this turn of the loop has queued all it read
             self._task = loop.create_task(self._serve(), name="crosscheck-engine")
+        elif self._arrived is not None and not self._arrived.done() and len(self._waiting) >= self._expected:
+            self._arrived.set_result(None)
         return await job.future
 
     def close(self) -> None:
@@ -91,9 +101,11 @@ class Coalescer:
 
     async def _serve(self) -> None:
         jobs: list[_Job] = []
+        answered = 0  # callers of the last batch: under load, they send their next claims at once
         try:
-            while await self._gathered():
+            while await self._gathered(answered):
                 jobs = [self._waiting.popleft() for _ in range(min(self.max_batch, len(self._waiting)))]
+                answered = len(jobs)
                 # claims asking for other passages or sources are checked apart: a batch shares its options
                 groups: dict[tuple[int | None, Filters], list[_Job]] = {}
                 for job in jobs:
@@ -111,12 +123,24 @@ class Coalescer:
         finally:
             self._task = None
 
-    async def _gathered(self) -> bool:
-        """Whether there are claims to check, once those on their way have joined the queue."""
+    async def _gathered(self, answered: int) -> bool:
+        """Whether there are claims to check, once those on their way have joined the queue: requests
+        already read (a few turns of the loop), and up to ``answered`` claims from the last batch's
+        callers (at most ``RETURN_WAIT_SECONDS``)."""
         for _ in range(GATHER_TURNS):
             if len(self._waiting) >= self.max_batch:
                 break
             await asyncio.sleep(0)
+        self._expected = min(answered, self.max_batch)
+        if len(self._waiting) < self._expected:
+            self._arrived = asyncio.get_running_loop().create_future()
+            try:
+                async with asyncio.timeout(RETURN_WAIT_SECONDS):
+                    await self._arrived
+            except TimeoutError:
+                pass  # those not back yet make a later batch
+            finally:
+                self._arrived = None
         return bool(self._waiting)
 
     async def _check(self, jobs: list[_Job], top_k: int | None, filters: Filters) -> None:

@@ -10,6 +10,7 @@ from typing import Any, TypeVar, cast
 
 import pytest
 
+from service import coalesce
 from service.coalesce import Coalescer
 from service.errors import InvalidClaimError
 from service.verify import Filters, Verification, Verifier
@@ -155,6 +156,45 @@ def test_claims_a_few_turns_of_the_loop_away_join_the_batch(recorder: Recorder) 
 
     assert [r.claim for r in run(main)] == ["first", "second"]
     assert [b[0] for b in recorder.batches] == [["first", "second"]]
+
+
+def test_the_callers_of_a_batch_coming_back_one_by_one_make_one_batch(
+    recorder: Recorder, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under load a batch's callers send their next claims at once, but on a busy machine not all in
+    the same turn of the loop: the engine waits for them rather than checking the first alone."""
+    monkeypatch.setattr(coalesce, "RETURN_WAIT_SECONDS", 30.0)  # long: only their return ends the wait
+    coalescer = coalescer_for(recorder)
+
+    async def client(name: str, delay: float) -> None:
+        await coalescer.verify(f"{name} 1")
+        await asyncio.sleep(delay)  # many turns of the loop, a different number for each caller
+        await coalescer.verify(f"{name} 2")
+
+    async def main() -> None:
+        delays = {"a": 0.001, "b": 0.004, "c": 0.002, "d": 0.003}
+        await asyncio.wait_for(together(*(client(name, delay) for name, delay in delays.items())), 5)
+
+    run(main)
+    assert [b[0] for b in recorder.batches] == [["a 1", "b 1", "c 1", "d 1"], ["a 2", "c 2", "d 2", "b 2"]]
+
+
+def test_nobody_waits_for_callers_who_do_not_come_back(recorder: Recorder, monkeypatch: pytest.MonkeyPatch) -> None:
+    coalescer = coalescer_for(recorder)
+
+    async def main() -> None:
+        monkeypatch.setattr(coalesce, "RETURN_WAIT_SECONDS", 30.0)
+        # an idle engine waits for no one: a lone claim is checked at once
+        await asyncio.wait_for(coalescer.verify("alone"), 1)
+        monkeypatch.setattr(coalesce, "RETURN_WAIT_SECONDS", 0.01)
+        await together(coalescer.verify("x"), coalescer.verify("y"))
+        await asyncio.sleep(0.1)  # neither comes back: the wait ends, and the engine with it
+        assert coalescer._task is None
+        monkeypatch.setattr(coalesce, "RETURN_WAIT_SECONDS", 30.0)
+        await asyncio.wait_for(coalescer.verify("later"), 1)
+
+    run(main)
+    assert [b[0] for b in recorder.batches] == [["alone"], ["x", "y"], ["later"]]
 
 
 def test_claims_with_other_options_are_batched_apart(recorder: Recorder) -> None:
