@@ -28,7 +28,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, REPO, SEEDS, fresh_dir, record
+from bench.common import OUT, REPO, SEEDS, fresh_dir, record, shown
 from service.compiled import PURE_ENV
 
 TARGET_RPS = 300
@@ -179,7 +179,7 @@ def main() -> None:
                 "latency_ms": {k: round(v / 1000, 1) for k, v in stack["latency_us"].items()},
             },
             "per_worker": per_worker(directory / "server.log", measured_from, measured_to),
-            "server_log": str((OUT / "api" / "server.log").relative_to(REPO)),
+            "server_log": shown(OUT / "api" / "server.log"),
         },
     )
 

@@ -17,7 +17,13 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
-OUT = REPO / "bench" / "out"
+# Where figures and logs go; BENCH_OUT elsewhere keeps a test's smoke run out of the real figures.
+OUT = Path(os.environ.get("BENCH_OUT") or REPO / "bench" / "out")
+
+
+def shown(path: Path) -> str:
+    """A path as the figures name it: inside the checkout, relative to it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def machine() -> str:

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.api import SCRIPT, ensure_wrk
-from bench.common import OUT, REPO, fresh_dir, record
+from bench.common import OUT, REPO, fresh_dir, record, shown
 
 
 def start(
@@ -145,7 +145,7 @@ def main() -> None:
             "rounds": rounds,
             "this_faster_in_rounds": faster,
             "throughput_ratio_this_to_other": round(total["this"] / total["other"], 3),
-            "server_logs": str((OUT / "side_by_side").relative_to(REPO)),
+            "server_logs": shown(OUT / "side_by_side"),
         },
     )
 

@@ -137,6 +137,25 @@ class Filters:
         )
 
 
+def settle_heap() -> None:
+    """Hide what a loaded engine holds from the garbage collector, and collect less often.
+
+    The encoder's weights, the lexicon and the index live as long as the process, yet
+    every full collection walked them again: on the seeds a ~45 ms pause of the engine
+    every ~500 claims, which each request then in flight waited out. Frozen, a full
+    collection takes ~2 ms (``gc.freeze``; objects made later are collected as usual).
+
+    A check makes no reference cycles (``test_verify``), so what it builds is freed by
+    reference counting alone; but a batch holds thousands of objects at once, and at the
+    default threshold each batch set off several young collections that freed nothing:
+    ~3% of a loaded server's CPU. The threshold goes above a batch's working set.
+    """
+    gc.collect()
+    gc.freeze()
+    young, *older = gc.get_threshold()
+    gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+
+
 class Verifier:
     """Checks claims against a corpus; safe to share between threads."""
 
@@ -165,23 +184,9 @@ class Verifier:
         return self._words
 
     def warm_up(self) -> None:
-        """Load the model and the analysers now, then hide what they hold from the garbage collector.
-
-        The encoder's weights, the lexicon and the index live as long as the process, yet
-        every full collection walked them again: on the seeds a ~45 ms pause of the engine
-        every ~500 claims, which each request then in flight waited out. Frozen, a full
-        collection takes ~2 ms (``gc.freeze``; objects made later are collected as usual).
-
-        A check makes no reference cycles (``test_verify``), so what it builds is freed by
-        reference counting alone; but a batch holds thousands of objects at once, and at the
-        default threshold each batch set off several young collections that freed nothing:
-        ~3% of a loaded server's CPU. The threshold goes above a batch's working set.
-        """
+        """Load the model and the analysers now (one claim), then :func:`settle_heap`."""
         self.verify(WARM_UP_CLAIM)
-        gc.collect()
-        gc.freeze()
-        young, *older = gc.get_threshold()
-        gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
+        settle_heap()
 
     def verify(self, claim: str, *, top_k: int | None = None, filters: Filters | None = None) -> Verification:
         (result,) = self.verify_many([claim], top_k=top_k, filters=filters)
