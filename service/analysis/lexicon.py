@@ -14,8 +14,8 @@ import json
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
+from dataclasses import dataclass, field
+from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
@@ -95,17 +95,19 @@ class Lexicon:
     # single words read as who-said-what, polarity or modality, never as content: speech verbs,
     # negative predicates, hedges
     content_cues: frozenset[str]
+    # The first name filed under each id: a claim's speaker is looked up per passage. A field set
+    # once, not a cached_property: compiled (mypyc) classes have no instance dict, so that rebuilt
+    # the whole mapping on every lookup.
+    info_by_id: dict[str, EntityInfo] = field(init=False, repr=False, compare=False)
 
-    def info(self, entity_id: str) -> EntityInfo | None:
-        return self._info_by_id.get(entity_id)
-
-    @cached_property
-    def _info_by_id(self) -> dict[str, EntityInfo]:
-        """The first name filed under each id (a claim's speaker is looked up per passage)."""
+    def __post_init__(self) -> None:
         by_id: dict[str, EntityInfo] = {}
         for info in self.gazetteer.names.values():
             by_id.setdefault(info.id, info)
-        return by_id
+        object.__setattr__(self, "info_by_id", by_id)
+
+    def info(self, entity_id: str) -> EntityInfo | None:
+        return self.info_by_id.get(entity_id)
 
 
 def _words(text: str) -> tuple[str, ...]:
