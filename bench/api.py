@@ -25,10 +25,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import OUT, REPO, SEEDS, fresh_dir, record, shown
+from bench.common import OUT, REPO, fresh_dir, record, shown
 from service.compiled import PURE_ENV
 
 TARGET_RPS = 300
@@ -50,26 +51,40 @@ def ensure_wrk() -> str:
     return shutil.which("wrk") or "wrk"
 
 
-def start_server(index_dir: Path, workers: int, threads: int, log: Path) -> tuple[subprocess.Popen[str], str]:
+def start_server(
+    index_dir: Path,
+    workers: int,
+    threads: int,
+    log: Path,
+    *,
+    tree: Path = REPO,
+    prefix: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> tuple[subprocess.Popen[str], str]:
+    """``crosscheck serve`` of checkout ``tree`` on its seeds, run under ``prefix`` (``taskset``), with
+    ``env`` on top; returns once it names its URL (see :func:`wait_ready`)."""
     # the server's settings are these alone; CROSSCHECK_PURE_PYTHON=1 (the engine from source) is passed on
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_") or k == PURE_ENV}
-    env |= {
-        "CROSSCHECK_SEEDS_DIR": str(SEEDS),
+    server_env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_") or k == PURE_ENV}
+    server_env |= {
+        "CROSSCHECK_SEEDS_DIR": str(tree / "seeds"),
         "CROSSCHECK_THREADS": str(threads),
         "CROSSCHECK_ACCESS_LOG": "1",
         "HF_HUB_OFFLINE": "1",
+        **(env or {}),
     }
     command = [
-        sys.executable, "-m", "service.cli", "serve", "--port", "0", "--workers", str(workers),
+        *prefix, sys.executable, "-m", "service.cli", "serve", "--port", "0", "--workers", str(workers),
         "--index-dir", str(index_dir),
     ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
+    process = subprocess.Popen(
+        command, cwd=tree, env=server_env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True
+    )
     assert process.stdout is not None
     line = process.stdout.readline()
     match = re.search(r"serving on (http://\S+)", line)
     if not match:
         process.kill()
-        raise SystemExit(f"server did not start: {line!r}; see {log}")
+        raise SystemExit(f"{tree}: server did not start: {line!r}; see {log}")
     return process, match.group(1)
 
 
@@ -89,14 +104,23 @@ def wait_ready(url: str, workers: int, timeout: float = 300) -> None:
     raise SystemExit("server not ready in time")
 
 
-def run_wrk(wrk: str, url: str, connections: int, duration: int, threads: int, path: str = "") -> dict[str, Any]:
-    """wrk with verify.lua's request generator, or a plain GET of ``path``; the figures come from its done()."""
+def wrk_command(wrk: str, url: str, connections: int, duration: int, threads: int, path: str = "") -> list[str]:
+    """wrk with verify.lua's request generator, or a plain GET of ``path``."""
     command = [wrk, f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--timeout", "10s", "-s", str(SCRIPT)]
     if path:
         command += ["-H", "X-Bench-Path: " + path]
-    command.append(url + path)
-    output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    return [*command, url + path]
+
+
+def wrk_figures(output: str) -> dict[str, Any]:
+    """The figures verify.lua's done() prints as a line of JSON."""
     figures: dict[str, Any] = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
+    return figures
+
+
+def run_wrk(wrk: str, url: str, connections: int, duration: int, threads: int, path: str = "") -> dict[str, Any]:
+    command = wrk_command(wrk, url, connections, duration, threads, path)
+    figures = wrk_figures(subprocess.run(command, capture_output=True, text=True, check=True).stdout)
     figures["command"] = " ".join(["wrk", *command[1:-2], "bench/verify.lua", "URL"])
     return figures
 

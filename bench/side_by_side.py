@@ -19,65 +19,34 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.api import SCRIPT, ensure_wrk
+from bench.api import ensure_wrk, start_server, wait_ready, wrk_command, wrk_figures
 from bench.common import OUT, REPO, fresh_dir, record, shown
 
 
 def start(
-    tree: Path, core: int, index_dir: Path, log: Path, extra: dict[str, str]
+    tree: Path, core: int, directory: Path, side: str, extra: dict[str, str]
 ) -> tuple[subprocess.Popen[str], str]:
-    """A one-worker ``crosscheck serve`` of ``tree`` on ``core``, ready."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_")}
-    env |= {
-        "CROSSCHECK_SEEDS_DIR": str(tree / "seeds"),
-        "CROSSCHECK_THREADS": "1",
-        "CROSSCHECK_ACCESS_LOG": "1",
-        "OMP_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "HF_HUB_OFFLINE": "1",
-        "PYTHONPATH": str(tree),
-        **extra,
-    }
-    command = ["taskset", "-c", str(core), sys.executable, "-m", "service.cli", "serve", "--port", "0"]
-    command += ["--index-dir", str(index_dir)]
-    process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
-    assert process.stdout is not None
-    match = re.search(r"serving on (http://\S+)", process.stdout.readline())
-    if not match:
-        process.kill()
-        raise SystemExit(f"{tree}: the server did not start; see {log}")
-    url = match.group(1)
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/readyz", timeout=5) as response:
-                if response.status == 200:
-                    return process, url
-        except (urllib.error.URLError, OSError):
-            time.sleep(0.5)
-    process.kill()
-    raise SystemExit(f"{tree}: the server was not ready in time; see {log}")
+    """A one-worker ``crosscheck serve`` of ``tree`` pinned to ``core`` (BLAS kept to one thread too)."""
+    env = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "PYTHONPATH": str(tree), **extra}
+    log = directory / f"{side}.log"
+    prefix = ["taskset", "-c", str(core)]
+    return start_server(directory / f"index-{side}", 1, 1, log, tree=tree, prefix=prefix, env=env)
 
 
 def load(wrk: str, core: int, url: str, seconds: int) -> subprocess.Popen[str]:
-    command = ["taskset", "-c", str(core), wrk, "-t1", "-c16", f"-d{seconds}s", "--timeout", "10s"]
-    return subprocess.Popen([*command, "-s", str(SCRIPT), url], stdout=subprocess.PIPE, text=True)
+    command = ["taskset", "-c", str(core), *wrk_command(wrk, url, 16, seconds, 1)]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
 
 
 def figures(run: subprocess.Popen[str]) -> dict[str, Any]:
     output, _ = run.communicate()
-    found: dict[str, Any] = json.loads(next(line for line in output.splitlines() if line.startswith("{")))
-    return found
+    return wrk_figures(output)
 
 
 def cpu_seconds(pid: int) -> float:
@@ -104,11 +73,12 @@ def main() -> None:
     rounds: list[dict[str, Any]] = []
     for number in range(args.rounds):
         cores = {"this": number % 2, "other": 1 - number % 2}
-        servers = {
-            side: start(tree, cores[side], directory / f"index-{side}", directory / f"{side}.log", env)
-            for side, (tree, env) in sides.items()
-        }
+        servers: dict[str, tuple[subprocess.Popen[str], str]] = {}
         try:
+            for side, (tree, env) in sides.items():
+                servers[side] = start(tree, cores[side], directory, side, env)
+            for _, url in servers.values():
+                wait_ready(url, workers=1)
             for warm in [load(wrk, cores[side], url, 8) for side, (_, url) in servers.items()]:
                 warm.communicate()
             before = {side: cpu_seconds(process.pid) for side, (process, _) in servers.items()}
