@@ -27,7 +27,7 @@ def test_seed_corpus_ingests_with_provenance(index_dir: Path, fake_embedder: Fak
     for source in snapshot.sources.values():
         assert source.language == "nl"
         for passage in snapshot.source_passages(source.source_id):
-            assert source.text[passage.char_start : passage.char_end] == passage.text
+            assert snapshot.texts[source.source_id][passage.char_start : passage.char_end] == passage.text
 
 
 def test_reingesting_unchanged_files_embeds_nothing(index_dir: Path, fake_embedder: FakeEmbedder) -> None:

@@ -49,7 +49,7 @@ def test_add_search_and_reload(index_dir: Path, fake_embedder: FakeEmbedder) -> 
     source = reloaded.snapshot.sources["ro"]
     assert (source.published, source.sentence_count) == ("2022-02", 2)
     for passage in reloaded.snapshot.source_passages("ro"):
-        assert source.text[passage.char_start : passage.char_end] == passage.text
+        assert reloaded.snapshot.texts["ro"][passage.char_start : passage.char_end] == passage.text
 
 
 def test_replace_and_delete_without_rebuild(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
@@ -176,7 +176,7 @@ CRASHING_WRITER = textwrap.dedent(
     """
     import os, sys, time
     sys.path.insert(0, {repo!r})
-    import index.store as store
+    import index.store.legacy as store
     from index.documents import Document
     from index.sentences import split_sentences
     from tests.conftest import FakeEmbedder
@@ -277,7 +277,7 @@ def test_large_searches_keep_every_openmp_thread_after_small_ones() -> None:
     """Small searches set OpenMP to one thread; the count large ones restore must be read before that."""
     script = """
 import faiss, numpy as np
-from index import store
+from index.store import legacy as store
 default = faiss.omp_get_max_threads()
 backend = store.FaissBackend(4)
 backend.add(np.arange(4, dtype=np.int64), np.eye(4, dtype=np.float32))

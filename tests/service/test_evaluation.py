@@ -46,7 +46,7 @@ def test_a_missing_file_is_one_clear_error(tmp_path: Path) -> None:
 
 
 def source(source_id: str, stance: str) -> SourceResult:
-    record = SourceRecord(source_id, None, None, None, "nl", None, "h", 1, "text")
+    record = SourceRecord(source_id, None, None, None, "nl", None, "h", 1)
     passage = PassageResult(Passage(1, source_id, "text", 0, 4, 0, 0), 0.5, stance, 0.9, ())  # type: ignore[arg-type]
     return SourceResult(record, stance, 0.9, (passage,), 0.5)  # type: ignore[arg-type]
 

@@ -30,10 +30,10 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from index.documents import Document
 from index.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError, UnknownSourceError
 from index.sentences import Sentence
+from index.store.base import Change, Counts, Passage, PassageHit, SearchFilters, SourceHits, SourceRecord, Upsert
 
 log = logging.getLogger(__name__)
 
@@ -52,54 +53,6 @@ MANIFEST_FILE = "manifest.json"
 VECTORS_FILE = "vectors.faiss"
 META_FILE = "meta.sqlite"
 GENERATION_PREFIX = "gen-"
-
-Change = Literal["added", "replaced", "unchanged"]
-
-
-@dataclass(frozen=True)
-class SourceRecord:
-    """A source as the index knows it: one document and its metadata."""
-
-    source_id: str
-    title: str | None
-    url: str | None
-    published: str | None
-    language: str | None
-    path: str | None
-    content_hash: str
-    sentence_count: int
-    text: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class Passage:
-    """One indexed sentence with its provenance."""
-
-    id: int
-    source_id: str
-    text: str
-    char_start: int
-    char_end: int
-    paragraph: int
-    position: int
-
-
-@dataclass(frozen=True)
-class PassageHit:
-    passage: Passage
-    similarity: float
-
-
-@dataclass(frozen=True)
-class SourceHits:
-    """The best passages of one source for one query, best first."""
-
-    source: SourceRecord
-    hits: tuple[PassageHit, ...]
-
-    @property
-    def best(self) -> float:
-        return self.hits[0].similarity if self.hits else 0.0
 
 
 class VectorBackend(Protocol):
@@ -204,6 +157,7 @@ class Snapshot:
     sources: dict[str, SourceRecord]
     passages: dict[int, Passage]
     by_source: dict[str, tuple[int, ...]]
+    texts: dict[str, str]
 
     @property
     def passage_count(self) -> int:
@@ -278,7 +232,7 @@ class Snapshot:
 
 
 def _empty_snapshot(model: str, dimension: int) -> Snapshot:
-    return Snapshot(model, dimension, 0, 1, FaissBackend(dimension), {}, {}, {})
+    return Snapshot(model, dimension, 0, 1, FaissBackend(dimension), {}, {}, {}, {})
 
 
 class Transaction:
@@ -290,6 +244,7 @@ class Transaction:
         self._sources = dict(base.sources)
         self._passages = dict(base.passages)
         self._by_source = dict(base.by_source)
+        self._texts = dict(base.texts)
         self._next_id = base.next_id
         self.changed = False
 
@@ -341,8 +296,8 @@ class Transaction:
             path=document.path,
             content_hash=document.content_hash,
             sentence_count=len(sentences),
-            text=document.text,
         )
+        self._texts[document.source_id] = document.text
         self.changed = True
         return change
 
@@ -354,6 +309,7 @@ class Transaction:
         for pid in ids:
             del self._passages[pid]
         del self._sources[source_id]
+        del self._texts[source_id]
         self.changed = True
         return True
 
@@ -366,6 +322,7 @@ class Transaction:
             sources=self._sources,
             passages=self._passages,
             by_source=self._by_source,
+            texts=self._texts,
         )
 
 
@@ -537,7 +494,7 @@ def _write_metadata(path: Path, snapshot: Snapshot) -> None:
                     s.path,
                     s.content_hash,
                     s.sentence_count,
-                    s.text,
+                    snapshot.texts[s.source_id],
                 )
                 for s in snapshot.sources.values()
             ),
@@ -631,7 +588,7 @@ def _read_generation(root: Path) -> Snapshot:
         )
     try:
         vectors = FaissBackend.load(directory / VECTORS_FILE)
-        sources, passages, by_source = _read_metadata(directory / META_FILE)
+        sources, passages, by_source, texts = _read_metadata(directory / META_FILE)
     except (RuntimeError, sqlite3.Error, OSError) as exc:
         raise IndexCorruptError(f"cannot load the index in {directory}: {exc}") from None
     if vectors.size != len(passages) or vectors.dimension != manifest["dimension"]:
@@ -648,23 +605,25 @@ def _read_generation(root: Path) -> Snapshot:
         sources=sources,
         passages=passages,
         by_source=by_source,
+        texts=texts,
     )
 
 
 def _read_metadata(
     path: Path,
-) -> tuple[dict[str, SourceRecord], dict[int, Passage], dict[str, tuple[int, ...]]]:
+) -> tuple[dict[str, SourceRecord], dict[int, Passage], dict[str, tuple[int, ...]], dict[str, str]]:
     if not path.is_file():
         raise OSError(f"missing {path.name}")
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
-        sources = {
-            row[0]: SourceRecord(*row)
-            for row in conn.execute(
-                "SELECT source_id, title, url, published, language, path, content_hash, sentence_count, text "
-                "FROM sources ORDER BY source_id"
-            )
-        }
+        sources: dict[str, SourceRecord] = {}
+        texts: dict[str, str] = {}
+        for row in conn.execute(
+            "SELECT source_id, title, url, published, language, path, content_hash, sentence_count, text "
+            "FROM sources ORDER BY source_id"
+        ):
+            sources[row[0]] = SourceRecord(*row[:8])
+            texts[row[0]] = row[8]
         passages: dict[int, Passage] = {}
         grouped: dict[str, list[int]] = {}
         for row in conn.execute(
@@ -676,4 +635,109 @@ def _read_metadata(
             grouped.setdefault(passage.source_id, []).append(passage.id)
     finally:
         conn.close()
-    return sources, passages, {s: tuple(ids) for s, ids in grouped.items()}
+    return sources, passages, {s: tuple(ids) for s, ids in grouped.items()}, texts
+
+
+class GenerationStore:
+    """:class:`PassageStore` over a generation directory (the format before segments)."""
+
+    def __init__(self, index: CorpusIndex) -> None:
+        self.index = index
+        self.model = index.snapshot.model
+        self.dimension = index.snapshot.dimension
+
+    @property
+    def version(self) -> int:
+        return self._snapshot.generation
+
+    @property
+    def _snapshot(self) -> Snapshot:
+        return self.index.snapshot
+
+    def refresh(self) -> bool:
+        return self.index.refresh()
+
+    def status(self, document: Document) -> Change:
+        existing = self._snapshot.sources.get(document.source_id)
+        if existing is None:
+            return "added"
+        return "unchanged" if existing.content_hash == document.content_hash else "replaced"
+
+    def upsert(self, document: Document, sentences: Sequence[Sentence], vectors: NDArray[np.float32]) -> Change:
+        return self.index.add(document, sentences, vectors)
+
+    def upsert_many(self, items: Iterable[Upsert]) -> list[Change]:
+        with self.index.transaction() as txn:
+            return [txn.upsert(document, sentences, vectors) for document, sentences, vectors in items]
+
+    def delete(self, source_id: str) -> bool:
+        return self.index.delete(source_id)
+
+    def search(
+        self,
+        vectors: NDArray[np.float32],
+        *,
+        per_source: int = 3,
+        max_sources: int | None = None,
+        filters: SearchFilters | None = None,
+        texts: Sequence[str] | None = None,
+    ) -> list[list[SourceHits]]:
+        snapshot = self._snapshot
+        source_ids: list[str] | None = None
+        if filters is not None and not filters.empty:
+            wanted = filters.source_ids if filters.source_ids is not None else frozenset(snapshot.sources)
+            unknown = sorted(wanted - snapshot.sources.keys())
+            if unknown:
+                raise UnknownSourceError(f"unknown source id(s): {', '.join(unknown)}")
+            source_ids = [s for s in sorted(wanted) if filters.date_ok(snapshot.sources[s].published)]
+        return snapshot.search(vectors, per_source=per_source, max_sources=max_sources, source_ids=source_ids)
+
+    def passages(self, ids: Sequence[int]) -> list[Passage]:
+        passages = self._snapshot.passages
+        return [passages[i] for i in ids if i in passages]
+
+    def neighbors(self, passage_id: int, before: int, after: int) -> list[Passage]:
+        snapshot = self._snapshot
+        passage = snapshot.passages.get(passage_id)
+        if passage is None:
+            return []
+        ids = snapshot.by_source.get(passage.source_id, ())
+        lo, hi = max(0, passage.position - before), min(len(ids), passage.position + after + 1)
+        return [snapshot.passages[pid] for pid in ids[lo:hi]]
+
+    def source_passages(self, source_id: str) -> list[Passage]:
+        return self._snapshot.source_passages(source_id)
+
+    def source(self, source_id: str) -> SourceRecord | None:
+        return self._snapshot.sources.get(source_id)
+
+    def source_text(self, source_id: str) -> str | None:
+        return self._snapshot.texts.get(source_id)
+
+    def sources(self) -> list[SourceRecord]:
+        return sorted(self._snapshot.sources.values(), key=lambda s: s.source_id)
+
+    def counts(self) -> Counts:
+        snapshot = self._snapshot
+        return Counts(len(snapshot.sources), snapshot.passage_count)
+
+    def close(self) -> None:
+        pass
+
+
+def open_generation_store(
+    path: Path, *, model: str | None = None, dimension: int | None = None, uri: str | None = None
+) -> GenerationStore:
+    if dimension is None or CorpusIndex.exists(path):
+        index = CorpusIndex.open(path, model=model)
+        if dimension is not None and index.snapshot.dimension != dimension:
+            raise ModelMismatchError(
+                f"the index at {path} holds {index.snapshot.dimension}-d vectors; "
+                f"model {model!r} makes {dimension}-d ones"
+            )
+        return GenerationStore(index)
+    if model is None:
+        raise ValueError("creating a store needs the model id")
+    index = CorpusIndex.open_or_create(path, model=model, dimension=dimension)
+    index.save()  # a created store exists on disk, as other instances and processes expect
+    return GenerationStore(index)
