@@ -15,7 +15,7 @@ import sys
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -25,6 +25,9 @@ from service.corpus import Corpus
 from service.errors import CrosscheckError
 from service.schemas import SearchResponse, SourceInfo, VerificationResult
 from service.settings import settings_with
+
+if TYPE_CHECKING:
+    from service.evaluation import EvalReport
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -219,43 +222,112 @@ def render_check(result: VerificationResult) -> None:
 
 @cli.command(name="eval")
 @click.argument("claims_file", type=click.Path(dir_okay=False, path_type=Path))
-@index_options
+@click.option(
+    "--index-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index directory. Claims over a corpus: the corpus's index (env CROSSCHECK_INDEX_DIR). Claims "
+    "with their own documents: where those are indexed (default: a cache keyed by the documents and the "
+    "model, under $XDG_CACHE_HOME/crosscheck/eval/; never your corpus's index).",
+)
+@click.option(
+    "--model",
+    metavar="NAME",
+    help="Embedding model (env CROSSCHECK_MODEL; default: the bundled use-multilingual-v3).",
+)
+@click.option(
+    "--folds",
+    type=click.IntRange(2, 100),
+    default=5,
+    show_default=True,
+    help="Cross-validation folds in which the baselines choose their label and threshold.",
+)
+@click.option(
+    "--similarity-threshold",
+    type=click.FloatRange(-1.0, 1.0),
+    help="A fixed threshold for the similarity-only baseline (chosen elsewhere) instead of cross-validation.",
+)
 @click.option("--json", "as_json", is_flag=True, help="All figures and per-claim outcomes as JSON.")
-def evaluate_command(claims_file: Path, index_dir: Path | None, model: str | None, as_json: bool) -> None:
-    """Score the engine on labelled claims (JSON Lines: claim, verdict, supports, conflicts).
-
-    Prints verdict accuracy (overall and per label), source-stance precision /
-    recall / F1, evidence recall and the confusion table, as defined in the
-    evaluation README.
+def evaluate_command(
+    claims_file: Path,
+    index_dir: Path | None,
+    model: str | None,
+    folds: int,
+    similarity_threshold: float | None,
+    as_json: bool,
+) -> None:
+    """Score the engine on labelled claims (JSON Lines).
 
     \b
-    Example:
-      crosscheck eval ../shared/eval/dev_claims.jsonl
+    Two formats (see eval/README.md):
+      claims over a corpus: claim, verdict, supports, conflicts; checked against the whole index;
+      claims with their own evidence: id, claim, verdict, documents; every document of the file is
+        indexed once (cached) and each claim is checked against its own documents only.
+
+    Prints verdict accuracy, macro-F1 over the labels present, per-label precision
+    and recall, the confusion table, source-stance precision / recall / F1 and
+    evidence recall (when the file labels sources), and two baselines scored the
+    same way: the majority label, and similarity only, each chosen by
+    cross-validation (never on the claims it scores).
+
+    \b
+    Examples:
+      crosscheck eval eval/dev_claims.jsonl
+      crosscheck eval ../shared/eval/public/vitaminc_dev.jsonl --json
     """
-    from service.evaluation import VERDICTS, evaluate, iter_outcome_lines, load_claims
+    from service.evaluation import evaluate, evidence_corpus, evidence_index_dir, load_claim_set
     from service.verify import Verifier
 
-    claims = load_claims(claims_file)
-    corpus = make_corpus(index_dir, model)
-    corpus.index(bootstrap=True, notify=note)
-    report = evaluate(Verifier(corpus), claims)
+    claim_set = load_claim_set(claims_file)
+    if claim_set.own_evidence:
+        settings = settings_with(model=model)
+        target = index_dir or evidence_index_dir(claim_set, settings.model)
+        corpus = evidence_corpus(
+            claim_set, settings_with(index_dir=target, model=model), disposable=index_dir is None, notify=note
+        )
+        where = f"each claim checked against its own documents; index {target}"
+    else:
+        corpus = make_corpus(index_dir, model)
+        corpus.index(bootstrap=True, notify=note)
+        where = f"checked against the index {corpus.settings.index_dir}"
+    report = evaluate(Verifier(corpus), claim_set, k=folds, threshold=similarity_threshold)
     if as_json:
-        emit_json(report.as_dict())
+        emit_json({"file": str(claims_file), "method": where, **report.as_dict()})
         return
-    click.echo(f"{report.claims} claims from {claims_file}\n")
-    click.echo(f"verdict accuracy      {report.verdict_accuracy:.3f}")
-    for label, figures in report.accuracy_by_label.items():
-        click.echo(f"  {label:<20}  {figures['accuracy']:.3f}  ({figures['correct']:.0f}/{figures['total']:.0f})")
-    click.echo(
-        f"source stance         precision {report.stance_precision:.3f}  recall {report.stance_recall:.3f}  "
-        f"F1 {report.stance_f1:.3f}"
-    )
-    click.echo(f"evidence recall       {report.evidence_recall:.3f}\n")
+    render_eval(report, f"{report.claims} claims from {claims_file} ({where})")
+
+
+def render_eval(report: EvalReport, title: str) -> None:
+    from service.evaluation import VERDICTS, iter_outcome_lines
+
     short = {"supported": "supp", "refuted": "refu", "conflicting": "conf", "not_enough_evidence": "nee"}
-    click.echo("confusion (rows: expected, columns: predicted)")
+    click.echo(f"{title}\n")
+    click.echo(f"verdict accuracy      {report.verdict_accuracy:.3f}")
+    click.echo(f"macro-F1              {report.macro_f1:.3f}  (over {', '.join(report.labels)})")
+    click.echo(f"  {'label':<20}  precision  recall     F1  gold  predicted")
+    for label, row in report.per_label.items():
+        click.echo(
+            f"  {label:<20}  {row['precision']:>9.3f}  {row['recall']:>6.3f}  {row['f1']:>5.3f}"
+            f"  {row['gold']:>4.0f}  {row['predicted']:>9.0f}"
+        )
+    if report.stance_f1 is not None:
+        click.echo(
+            f"source stance         precision {report.stance_precision:.3f}  recall {report.stance_recall:.3f}  "
+            f"F1 {report.stance_f1:.3f}"
+        )
+        click.echo(f"evidence recall       {report.evidence_recall:.3f}")
+    click.echo("\nconfusion (rows: expected, columns: predicted)")
     click.echo(f"  {'':<20}" + "".join(f"{short[v]:>6}" for v in VERDICTS))
     for label in VERDICTS:
         click.echo(f"  {label:<20}" + "".join(f"{report.confusion[label][v]:>6}" for v in VERDICTS))
+    if report.baselines:
+        click.echo("\nbaselines (same figures)")
+        for baseline in report.baselines:
+            chose = ", ".join(dict.fromkeys(baseline.choices))
+            click.echo(
+                f"  {baseline.name:<18}  accuracy {baseline.figures.accuracy:.3f}  "
+                f"macro-F1 {baseline.figures.macro_f1:.3f}  (chose {chose})"
+            )
+            click.echo(f"  {'':<18}  {baseline.method}")
     misses = list(iter_outcome_lines(report))
     if misses:
         click.echo("\nclaims not fully right:")

@@ -156,11 +156,12 @@ def test_check_rejects_a_bad_date_filter_in_one_line(run: Any) -> None:
 def test_eval_reports_the_figures(run: Any) -> None:
     code, out, _ = run("eval", str(REPO / "eval" / "dev_claims.jsonl"))
     assert code == 0
-    for figure in ("verdict accuracy", "precision", "recall", "F1", "evidence recall", "confusion"):
+    for figure in ("verdict accuracy", "precision", "recall", "F1", "evidence recall", "confusion", "macro-F1"):
         assert figure in out
+    assert "majority label" in out and "similarity only" in out
     code, out, _ = run("eval", str(REPO / "eval" / "dev_claims.jsonl"), "--json")
     report = json.loads(out)
-    assert report["claims"] == 28 and 0 <= report["stance_f1"] <= 1
+    assert report["claims"] == 28 and 0 <= report["stance_f1"] <= 1 and len(report["baselines"]) == 2
 
 
 def test_eval_names_the_bad_line(run: Any, tmp_path: Path) -> None:
@@ -168,6 +169,34 @@ def test_eval_names_the_bad_line(run: Any, tmp_path: Path) -> None:
     bad.write_text('{"claim": "a", "verdict": "supported"}\n{"claim": "b", "verdict": "maybe"}\n', encoding="utf-8")
     code, _, err = run("eval", str(bad))
     assert code == 1 and "claims.jsonl:2" in err and "verdict" in err
+
+
+def test_eval_checks_claims_with_their_own_evidence_in_a_cached_index(
+    run: Any, tmp_path: Path, isolated_env: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    rows = [
+        {"id": "a", "claim": "The Blue Bridge opened in 1931.", "verdict": "supported",
+         "documents": [{"source_id": "a1", "text": "The Blue Bridge opened in 1931.", "url": None}]},
+        {"id": "b", "claim": "The Red Tower is 120 metres tall.", "verdict": "not_enough_evidence",
+         "documents": [{"source_id": "b1", "text": "The Red Tower stands by the sea.", "url": None}]},
+    ]  # fmt: skip
+    claims = tmp_path / "own.jsonl"
+    claims.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    code, out, err = run("eval", str(claims))
+    assert code == 0, err
+    for figure in ("verdict accuracy", "macro-F1", "precision", "recall", "confusion", "majority label"):
+        assert figure in out
+    assert "similarity only" in out and "source stance" not in out  # no source labels in this file
+    cached = list((tmp_path / "cache" / "crosscheck" / "eval").iterdir())
+    assert len(cached) == 1 and cached[0].name.startswith("own-") and str(cached[0]) in out
+    assert not isolated_env.exists()  # the user's corpus index is never touched
+    code, out, err = run("eval", str(claims), "--json", "--similarity-threshold", "0.5")
+    report = json.loads(out)
+    assert report["claims"] == 2 and report["stance_f1"] is None
+    assert report["labels"] == ["supported", "not_enough_evidence"]
+    assert [b["name"] for b in report["baselines"]] == ["majority label", "similarity only"]
+    assert report["baselines"][1]["choices"] == ["0.5000"] and "Indexed" not in err  # the cache was reused
 
 
 @pytest.mark.integration
