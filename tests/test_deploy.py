@@ -9,6 +9,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -164,3 +165,46 @@ def test_make_rebuilds_the_engine_when_a_compiled_module_changes() -> None:
     expression = found.group(1).replace("$$", "$")
     listed = subprocess.run(["sed", "-n", expression, "setup.py"], cwd=REPO, capture_output=True, text=True, check=True)
     assert listed.stdout.split() == setup.ENGINE and len(setup.ENGINE) >= 2
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[<>=!~;\[ ]", requirement, maxsplit=1)[0].lower()
+
+
+def test_the_compile_needs_nothing_from_the_dev_extras() -> None:
+    """`make run` on a fresh clone compiles the engine before the dev extras exist; mypyc type-checks
+    what the engine imports, so every stub package mypy needs is a build requirement of its own, pinned
+    as constraints.txt pins it (without types-tqdm the first `make run` failed after 20 minutes)."""
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())
+    build = {_requirement_name(r): r for r in project["build-system"]["requires"]}
+    stubs = [
+        _requirement_name(r)
+        for r in project["project"]["optional-dependencies"]["dev"]
+        if _requirement_name(r).startswith("types-") or _requirement_name(r).endswith("-stubs")
+    ]
+    assert stubs, "the dev extras hold the stubs mypy uses"
+    pins = {
+        _requirement_name(line): line.strip()
+        for line in (REPO / "constraints.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    }
+    for name in [*stubs, "mypy"]:
+        assert name in build, f"{name} is needed to compile the engine but is not in [build-system] requires"
+        assert build[name] == pins[name], f"{build[name]!r} in [build-system] requires, {pins[name]!r} pinned"
+    # the Makefile compiles in pip's isolated build environment: those requirements are what it has
+    compile_line = next(line for line in _makefile_commands() if "CROSSCHECK_COMPILE=1" in line)
+    assert "--no-build-isolation" not in compile_line
+
+
+def test_ci_runs_the_readme_run_command_before_the_tests() -> None:
+    """CI serves the seeds with `make run` from the clean clone, checks a claim's verdict, then `make test`."""
+    script = (REPO / ".ci" / "run").read_text()
+    lines = [line.strip() for line in script.splitlines() if not line.lstrip().startswith("#")]
+    run = next(i for i, line in enumerate(lines) if "make run" in line and "&" in line)
+    ready = next(i for i, line in enumerate(lines) if "/readyz" in line)
+    verdict = next(i for i, line in enumerate(lines) if "supported" in line and "verdict" in line)
+    test = lines.index("make test")
+    assert run < ready < verdict < test
+    assert "PORT=" in lines[run]
+    readme = (REPO / "README.md").read_text()
+    assert "make run " in readme and "make test " in readme
