@@ -260,6 +260,9 @@ def iter_documents(paths: Iterable[str | Path], on_error: ErrorHandler | None = 
                     )
                 )
                 continue
+            if not path.is_file():  # a FIFO or device would block the read forever, or never end
+                report(DocumentError(f"{path}: not a regular file ({_kind(path)}); skipped"))
+                continue
             if path.parent not in manifests:
                 try:
                     manifests[path.parent] = read_manifest(path.parent)
@@ -278,6 +281,19 @@ def iter_documents(paths: Iterable[str | Path], on_error: ErrorHandler | None = 
                 report(exc)
             except (OSError, UnicodeError) as exc:
                 report(DocumentError(f"{path}: cannot read ({exc.__class__.__name__}: {exc})"))
+
+
+def _kind(path: Path) -> str:
+    """What a path that is not a regular file is, for the message that names it."""
+    for test, kind in (
+        (path.is_fifo, "a named pipe"),
+        (path.is_socket, "a socket"),
+        (path.is_char_device, "a character device"),
+        (path.is_block_device, "a block device"),
+    ):
+        if test():
+            return kind
+    return "a broken link" if path.is_symlink() else "not a file"
 
 
 def _raise(error: DocumentError) -> None:

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
 from pathlib import Path
 
 import pytest
@@ -130,6 +132,27 @@ def test_unknown_and_unreadable_files_are_named_and_the_rest_ingested(tmp_path: 
     assert any("scan.pdf" in e and "unsupported file type" in e for e in errors)
     assert any("empty.txt" in e and "no text" in e for e in errors)
     assert any("missing.txt" in e and "no such file" in e for e in errors)
+
+
+def test_a_named_pipe_or_other_non_regular_file_is_skipped_not_read(tmp_path: Path) -> None:
+    """Opening a FIFO waits for a writer forever: one named .txt hung `crosscheck ingest`. It is named and skipped,
+    given by itself or met while walking a directory, and the files beside it load."""
+    (tmp_path / "good.txt").write_text("Duizend soldaten gaan naar Roemenië.", encoding="utf-8")
+    os.mkfifo(tmp_path / "pipe.txt")
+    (tmp_path / "dangling.md").symlink_to(tmp_path / "gone.md")
+    outcome: list[tuple[list[Document], list[str]]] = []
+    # in a thread with a deadline: on the old code the read blocked and the test would hang with it
+    reader = threading.Thread(target=lambda: outcome.append(collect([tmp_path, tmp_path / "pipe.txt"])), daemon=True)
+    reader.start()
+    reader.join(timeout=30)
+    if reader.is_alive():
+        with (tmp_path / "pipe.txt").open("w"):  # let the blocked open return so the thread can end
+            pass
+        pytest.fail("reading a directory with a named pipe in it blocked")
+    docs, errors = outcome[0]
+    assert [d.source_id for d in docs] == ["good"]
+    assert sum("pipe.txt: not a regular file (a named pipe); skipped" in e for e in errors) == 2
+    assert any("dangling.md: not a regular file (a broken link)" in e for e in errors)
 
 
 def test_a_broken_manifest_is_reported_once_and_files_still_load(tmp_path: Path) -> None:
