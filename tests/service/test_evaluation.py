@@ -281,3 +281,16 @@ def test_the_public_development_sets_run_end_to_end(
     assert sum(report.confusion[g][p] for g in report.confusion for p in report.confusion[g]) == report.claims
     majority, similarity = report.baselines
     assert 0.0 < majority.figures.accuracy < 1.0 and 0.0 < similarity.figures.macro_f1 < 1.0
+
+
+def test_the_news_set_is_complete_and_names_only_its_own_articles() -> None:
+    """eval/news: at least 60 claims, 20 of them Dutch, every label; every labelled source is an article there."""
+    news = REPO / "eval" / "news"
+    claims = load_claims(news / "claims.jsonl")
+    articles = {p.stem for p in (news / "articles").glob("*.txt")}
+    manifest = json.loads((news / "articles" / "manifest.json").read_text(encoding="utf-8"))["sources"]
+    assert len(claims) >= 60 and sum(c.lang == "nl" for c in claims) >= 20
+    assert {c.verdict for c in claims} == {"supported", "refuted", "conflicting", "not_enough_evidence"}
+    assert set().union(*(c.supports | c.conflicts for c in claims)) <= articles
+    assert len(articles) >= 8 and set(manifest) == articles
+    assert all(meta.get("licence") and meta.get("url") and meta.get("published") for meta in manifest.values())
