@@ -29,7 +29,11 @@ JSONL_SUFFIXES = frozenset({".jsonl", ".ndjson"})
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | MARKDOWN_SUFFIXES | HTML_SUFFIXES | JSONL_SUFFIXES
 MANIFEST_NAME = "manifest.json"
 
-_SOURCE_ID = re.compile(r"[^\x00-\x1f/\\]{1,200}")
+_SOURCE_ID = re.compile(r"[^\x00-\x1f/\\\ud800-\udfff]{1,200}")
+# Characters no text field may hold: NUL (binary data; C libraries cut strings there) and lone
+# surrogates, which are not text at all (a JSON "\ud800", or bytes decoded with surrogateescape) and
+# which nothing downstream can encode: the language detector, SQLite and the JSON answer all failed on them.
+_UNUSABLE = re.compile("[\x00\ud800-\udfff]")
 _PUBLISHED = re.compile(r"(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?")
 # " date 2022-02 De Verenigde Staten ...": the scraper's date stamp before the body.
 _DATE_LINE = re.compile(r"\A\s*date[ \t]+(\d{4}(?:-\d{2}(?:-\d{2})?)?)\b[ \t]*(?:\r?\n)?")
@@ -51,6 +55,11 @@ class Document:
     path: str | None = None
 
     def __post_init__(self) -> None:
+        for name in ("source_id", "text", "title", "url"):
+            value = getattr(self, name)
+            problem = unusable_character(value) if isinstance(value, str) else None
+            if problem:
+                raise DocumentError(f"the document's {name} {problem}", field=name)
         if not isinstance(self.source_id, str) or not _SOURCE_ID.fullmatch(self.source_id):
             raise DocumentError(
                 f"invalid source_id {self.source_id!r}: 1-200 characters, no slashes or control characters"
@@ -71,6 +80,24 @@ class Document:
         if self.language:
             return self
         return replace(self, language=detect_language(self.text))
+
+
+def unusable_character(text: str) -> str | None:
+    """Why ``text`` cannot be analysed or stored, or None: the first NUL or lone surrogate, named and placed.
+
+    Every front door refuses such text with this reason (the API with a 422 naming the field) rather than
+    cleaning it, so what is checked or stored is always what was sent.
+    """
+    found = _UNUSABLE.search(text)
+    if found is None:
+        return None
+    where = f"at character {found.start() + 1:,}"
+    if found.group() == "\x00":
+        return f"holds a NUL character {where} (binary data, or UTF-16 read as UTF-8?)"
+    return (
+        f"holds a lone surrogate U+{ord(found.group()):04X} {where}, which is not text "
+        "(bytes that are not valid UTF-8, or a broken \\u escape)"
+    )
 
 
 def normalize_published(value: str) -> str:

@@ -14,6 +14,10 @@ class CrosscheckError(Exception):
 class DocumentError(CrosscheckError):
     """A file or record could not be turned into a document."""
 
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field  # the document field at fault (text, source_id, ...), when one is
+
 
 class EmbedderError(CrosscheckError):
     """The embedding model could not be loaded or used."""

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from index.documents import Document, iter_documents
+from index.documents import Document, iter_documents, unusable_character
 from index.embedding import Embedder, LazyEmbedder
 from index.errors import DocumentError, IndexNotFoundError
 from index.ingest import IngestReport, ingest
@@ -41,6 +41,9 @@ def check_text(text: object, *, max_chars: int, what: str = "claim") -> str:
     stripped = text.strip()
     if not stripped:
         raise InvalidClaimError(f"the {what} is empty", field=what)
+    problem = unusable_character(stripped)
+    if problem:
+        raise InvalidClaimError(f"the {what} {problem}", field=what)
     if len(stripped) > max_chars:
         raise too_long(what, len(stripped), max_chars)
     return stripped

@@ -101,7 +101,7 @@ class Filters:
         published_before: str | None = None,
     ) -> Filters:
         """Filters from user input; dates are checked and normalised (2022-02-03, 2022-02 or 2022)."""
-        from index.documents import normalize_published
+        from index.documents import normalize_published, unusable_character
         from index.errors import DocumentError
 
         def date(value: str | None, name: str) -> str | None:
@@ -113,6 +113,10 @@ class Filters:
                 raise InvalidInputError(f"{name}: {exc}") from None
 
         ids = frozenset(source_ids) if source_ids else None
+        for source_id in ids or ():
+            problem = unusable_character(source_id)
+            if problem:
+                raise InvalidInputError(f"a source id {problem}", field="sources")
         return cls(ids, date(published_after, "published_after"), date(published_before, "published_before"))
 
     def allowed(self, snapshot: Snapshot) -> list[str] | None:

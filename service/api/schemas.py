@@ -65,8 +65,13 @@ class CheckOptions(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
+    # strict: JSON true is not the number 1, nor "3" the number 3
     top_k: int | None = Field(
-        default=None, ge=1, le=TOP_K_MAX, description="Passages shown per source (default CROSSCHECK_TOP_K)."
+        default=None,
+        strict=True,
+        ge=1,
+        le=TOP_K_MAX,
+        description="Passages shown per source (default CROSSCHECK_TOP_K).",
     )
     sources: list[SourceId] | None = Field(
         default=None,
@@ -159,7 +164,7 @@ class SearchRequest(BaseModel):
 
     query: NotBlank = Field(description="At most CROSSCHECK_MAX_CLAIM_CHARS characters.")
     top_k: int | None = Field(
-        default=None, ge=1, le=TOP_K_MAX, description="Passages per source (default CROSSCHECK_TOP_K)."
+        default=None, strict=True, ge=1, le=TOP_K_MAX, description="Passages per source (default CROSSCHECK_TOP_K)."
     )
 
 

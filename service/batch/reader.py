@@ -54,6 +54,7 @@ _LATIN_CODEPAGES = frozenset(
 )  # fmt: skip
 _CP1252_MARGIN = 0.02
 _SURROGATES = re.compile("[\udc80-\udcff]+")
+_UNPARSABLE = re.compile("[\x00\udc80-\udcff]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
 
@@ -303,8 +304,9 @@ def _dialect(text: str, delimiter: str | None, *, whole: bool) -> tuple[str, str
         return ",", '"'
     from clevercsv import Detector
 
-    # clevercsv cannot take the surrogates standing for undecodable bytes, which are never delimiters
-    found = Detector().detect(_SURROGATES.sub("\ufffd", text), delimiters=list(DELIMITERS))
+    # clevercsv cannot take the surrogates standing for undecodable bytes, nor a NUL (its C parser stops
+    # there); neither is ever a delimiter
+    found = Detector().detect(_UNPARSABLE.sub("\ufffd", text), delimiters=list(DELIMITERS))
     # one column: no delimiter to find
     delim = found.delimiter if found is not None and found.delimiter else ","
     # no quotes in the sample does not mean none later on; Excel always quotes with '"'
