@@ -83,6 +83,11 @@ class Settings(BaseSettings):
     )
     nli_threshold: float = Field(default=0.8, gt=0.5, le=1.0, description="NLI probability that decides a stance.")
     debug: bool = Field(default=False, description="Show tracebacks for unexpected errors.")
+    keep_formulas: bool = Field(
+        default=False,
+        description="CSV batch output keeps cells that start like a spreadsheet formula (= + - @ tab CR) exactly, "
+        "for programs; by default they get a leading ' so a spreadsheet shows them as text (OWASP CSV injection).",
+    )
     batch_max_claims: int = Field(
         default=1000,
         ge=1,

@@ -157,6 +157,7 @@ def verify_csv(
         id_column=id_column,
         max_rows=settings.batch_max_claims,
         top_k=top_k,
+        keep_formulas=settings.keep_formulas,
     )
     headers = {
         "Content-Disposition": f"attachment; filename*=UTF-8''{quote(job.filename)}",

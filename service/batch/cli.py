@@ -77,6 +77,13 @@ def note(message: str) -> None:
     help="Engine processes, each with its own model, ~0.4 GB apiece (env CROSSCHECK_WORKERS; default 1). "
     "One per core roughly multiplies the rate.",
 )
+@click.option(
+    "--keep-formulas",
+    is_flag=True,
+    default=None,
+    help="CSV output: write cells that start with = + - @ exactly (for programs; env CROSSCHECK_KEEP_FORMULAS). "
+    "By default they get a leading ' so a spreadsheet shows them as text and runs nothing.",
+)
 @click.option("--resume", is_flag=True, help="Continue an interrupted run: keep the finished rows of -o.")
 @click.option("--force", is_flag=True, help="Overwrite -o if it exists.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar, notes or summary on stderr.")
@@ -96,6 +103,7 @@ def batch(
     encoding: str | None,
     delimiter: str | None,
     workers: int | None,
+    keep_formulas: bool | None,
     resume: bool,
     force: bool,
     quiet: bool,
@@ -127,6 +135,9 @@ def batch(
     fmt_name = format_for(str(output) if output else None, fmt)
     _check_paths(input_path, output, resume=resume, force=force, as_json=as_json)
     say = (lambda message: None) if quiet else note
+    settings = settings_with(
+        index_dir=index_dir, model=model, top_k=top_k, workers=workers, keep_formulas=keep_formulas
+    )
     filters = Filters.of(sources or None, published_after, published_before)
 
     with _open_input(input_path) as (stream, size):
@@ -137,14 +148,17 @@ def batch(
             say(f"note: {name} is not UTF-8; reading it as {table.encoding.label} ({how})")
         columns = choose_columns(table.header, table.sample, column, id_column)
         say(f"checking the claims in {columns.reason}")
-        out_format: OutputFormat = CsvOutput.like(table) if fmt_name == "csv" else JsonlOutput(table.header)
+        out_format: OutputFormat = (
+            CsvOutput.like(table, keep_formulas=settings.keep_formulas)
+            if fmt_name == "csv"
+            else JsonlOutput(table.header)
+        )
         rows = table.rows()
         summary = Summary()
 
         with _open_output(output, out_format, rows, summary, resume=resume, input_name=name) as sink:
             if summary.resumed:
                 say(f"resuming after row {summary.resumed:,} ({summary.resumed:,} rows already in {output})")
-            settings = settings_with(index_dir=index_dir, model=model, top_k=top_k, workers=workers)
             corpus = Corpus(settings)
             corpus.index(bootstrap=True, notify=say)
             verifier = Verifier(corpus)

@@ -61,10 +61,12 @@ class CsvJob:
         verifier: Verifier,
         top_k: int | None,
         filters: Filters | None,
+        *,
+        keep_formulas: bool = False,
     ) -> None:
         self.table, self.columns, self.verifier = table, columns, verifier
         self.top_k, self.filters = top_k, filters
-        self.output = CsvOutput.like(table)
+        self.output = CsvOutput.like(table, keep_formulas=keep_formulas)
         self.summary = Summary()
 
     @property
@@ -86,6 +88,7 @@ class CsvJob:
         delimiter: str | None = None,
         top_k: int | None = None,
         filters: Filters | None = None,
+        keep_formulas: bool = False,
     ) -> CsvJob:
         """Detect encoding and dialect, choose the claim column, and count rows against ``max_rows``.
 
@@ -101,7 +104,7 @@ class CsvJob:
             stream.seek(start)
             table = Table(stream, name=name, encoding=encoding, delimiter=delimiter)
         _check_filters(verifier, filters)
-        return cls(table, columns, verifier, top_k, filters)
+        return cls(table, columns, verifier, top_k, filters, keep_formulas=keep_formulas)
 
     def chunks(self) -> Iterator[bytes]:
         """The result CSV: the header, then one piece per chunk of rows as they are checked.

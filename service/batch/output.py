@@ -14,8 +14,13 @@ CSV choices, for the people who open the file in a spreadsheet:
   cp1252 and garbles "België";
 - decimal commas in the score columns when the delimiter is a semicolon (the
   reason such files use semicolons), decimal points otherwise;
-- a passage or source id that starts with ``= + - @`` gets a leading ``'``, so
-  text from a news source can never run as a spreadsheet formula.
+- every cell a spreadsheet would take for a formula (one starting with ``=``,
+  ``+``, ``-``, ``@``, a tab or a carriage return, other than a plain number)
+  gets a leading ``'``, as OWASP's CSV-injection advice has it: the user's own
+  cells, and the passages and ids quoted from the sources, whose authors could
+  plant one. The spreadsheet shows the text and runs nothing.
+  ``keep_formulas`` (``--keep-formulas``, ``CROSSCHECK_KEEP_FORMULAS``) writes
+  cells exactly, for programs; JSON Lines output is always exact.
 """
 
 from __future__ import annotations
@@ -52,6 +57,8 @@ ADDED_COLUMNS = (
 )
 ADDED_PREFIX = "crosscheck_"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# "-5", "+3.5", "-1.000,5": a sign and digits, which a spreadsheet reads as the number it is
+_SIGNED_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)*")
 _SURROGATE = re.compile("[\udc80-\udcff]")
 
 
@@ -134,8 +141,17 @@ class OutputFormat:
 class CsvOutput(OutputFormat):
     name: Format = "csv"
 
-    def __init__(self, header: Sequence[str], *, delimiter: str = ",", quotechar: str = '"', bom: bool = False) -> None:
+    def __init__(
+        self,
+        header: Sequence[str],
+        *,
+        delimiter: str = ",",
+        quotechar: str = '"',
+        bom: bool = False,
+        keep_formulas: bool = False,
+    ) -> None:
         super().__init__(header)
+        self.keep_formulas = keep_formulas
         self.delimiter, self.quotechar, self.bom = delimiter, quotechar, bom
         self.decimal_comma = delimiter == ";"
         taken = {h.casefold() for h in header}
@@ -151,13 +167,15 @@ class CsvOutput(OutputFormat):
         )
 
     @classmethod
-    def like(cls, table: Table) -> CsvOutput:
+    def like(cls, table: Table, *, keep_formulas: bool = False) -> CsvOutput:
         """Output in the input's dialect; a BOM when the input had one or was in a legacy code page."""
         bom = table.encoding.bom or not table.encoding.is_utf8
-        return cls(table.header, delimiter=table.delimiter, quotechar=table.quotechar, bom=bom)
+        return cls(
+            table.header, delimiter=table.delimiter, quotechar=table.quotechar, bom=bom, keep_formulas=keep_formulas
+        )
 
     def preamble(self) -> bytes:
-        return (codecs.BOM_UTF8 if self.bom else b"") + self._encode([self.header])
+        return (codecs.BOM_UTF8 if self.bom else b"") + self._encode([self.shown(self.header)])
 
     def render(self, outcomes: Sequence[Outcome]) -> bytes:
         return self._encode([self.cells(o) for o in outcomes])
@@ -175,9 +193,13 @@ class CsvOutput(OutputFormat):
                     added += ["", "", ""]
                 else:
                     source, passage = best
-                    added += [_safe(source), self._number(passage.score), _safe(passage.text)]
+                    added += [source, self._number(passage.score), passage.text]
         added.append(" ".join((outcome.error or "").split()))
-        return [*outcome.row.values, *added]
+        return self.shown([*outcome.row.values, *added])
+
+    def shown(self, cells: Sequence[str]) -> list[str]:
+        """The cells as written: formulas neutralised unless ``keep_formulas``."""
+        return list(cells) if self.keep_formulas else [neutralise_formula(cell) for cell in cells]
 
     def resume_point(self, data: BinaryIO, rows: Iterator[InputRow], summary: Summary) -> int:
         start = len(codecs.BOM_UTF8) if data.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8 else 0
@@ -189,7 +211,7 @@ class CsvOutput(OutputFormat):
         header = next(records, None)
         if header is None:
             return 0  # empty, or killed while writing the header
-        if tuple(header) != self.header:
+        if tuple(header) != tuple(self.shown(self.header)):
             raise OutputMismatchError(
                 f"it has other columns than crosscheck writes for this input (found {_brief(header)}, "
                 f"expected {_brief(self.header)})"
@@ -202,7 +224,7 @@ class CsvOutput(OutputFormat):
             if row is None:
                 raise OutputMismatchError("it has more rows than the input")
             number, values = record[n_input], tuple(record[:n_input])
-            _same_row(row, number, values)
+            _same_row(row, number, values, self.shown(row.values))
             summary.add(record[n_input + 1] or None, record[-1] or None)
             good = lines.offset
         return good
@@ -266,11 +288,14 @@ def best_passage(result: VerificationResult, stance: str) -> tuple[str, PassageV
 
 
 def _sources_cell(result: VerificationResult) -> str:
-    return ";".join(f"{_safe(s.source_id)}:{s.stance}" for s in result.sources)
+    return ";".join(f"{s.source_id}:{s.stance}" for s in result.sources)
 
 
-def _safe(text: str) -> str:
-    return "'" + text if text.startswith(_FORMULA_START) else text
+def neutralise_formula(cell: str) -> str:
+    """A cell a spreadsheet would evaluate, made text with a leading ``'`` (OWASP); anything else as it is."""
+    if cell.startswith(_FORMULA_START) and not _SIGNED_NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
 
 
 def _brief(names: Sequence[str], limit: int = 6) -> str:
@@ -278,11 +303,13 @@ def _brief(names: Sequence[str], limit: int = 6) -> str:
     return shown + (f", ... ({len(names)} in all)" if len(names) > limit else "")
 
 
-def _same_row(row: InputRow, number: str, values: tuple[Any, ...]) -> None:
+def _same_row(row: InputRow, number: str, values: tuple[Any, ...], expected: Sequence[str] | None = None) -> None:
+    """The output's row is this input row: its number, and its cells as written (``expected``, else as read)."""
+    wanted = tuple(expected) if expected is not None else row.values
     if number != str(row.number):
         raise OutputMismatchError(f"its row {number} stands where row {row.number} of the input should be")
-    if values != row.values:
-        column = next((i for i, (a, b) in enumerate(zip(values, row.values, strict=False)) if a != b), 0)
+    if values != wanted:
+        column = next((i for i, (a, b) in enumerate(zip(values, wanted, strict=False)) if a != b), 0)
         theirs = values[column] if column < len(values) else ""
         raise OutputMismatchError(
             f"its row {row.number} differs from the input's: column {column + 1} holds {_cut(theirs)!r}, "

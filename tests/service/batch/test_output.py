@@ -239,3 +239,40 @@ def test_csv_output_is_valid_csv_with_one_record_per_row(finished: list[Outcome]
     assert records[0] == list(out.header)
     assert [r[:3] for r in records[1:]] == [list(o.row.values) for o in finished]
     assert records[2][1] == 'Een bewering\r\nover twee regels; met "quotes"'
+
+
+FORMULAS = ("=1+1", "+HYPERLINK(x)", "-2+3", "@SUM(A1)", "\t=cmd", "\r=cmd", "=cmd|' /C calc'!A0")
+
+
+@pytest.mark.parametrize("cell", FORMULAS)
+def test_cells_a_spreadsheet_would_run_become_text(cell: str) -> None:
+    """OWASP's CSV-injection advice: the user's own cells, the added ones and the header alike get a leading '."""
+    out = CsvOutput(("id", "claim", cell))
+    evil = VerificationResult(
+        **{**RESULT.model_dump(), "sources": [source(cell, "supports", passage(cell, "supports", 0.9))]}
+    )
+    cells = dict(zip(out.header, out.cells(outcome(1, (cell, "claim", cell), evil)), strict=True))
+    assert cells["id"] == "'" + cell and cells[cell] == "'" + cell
+    assert cells["best_support_passage"] == "'" + cell and cells["best_support_source"] == "'" + cell
+    assert cells["sources"] == "'" + cell + ":supports"
+    assert out.preamble().decode().split(",")[2].strip('"') == "'" + cell
+    # for programs: exact cells on request, and JSON Lines always exact
+    kept = CsvOutput(("id", "claim", "notes"), keep_formulas=True)
+    assert kept.cells(outcome(1, (cell, "claim", cell), evil))[:3] == [cell, "claim", cell]
+    line = json.loads(JsonlOutput(HEADER).line(outcome(1, (cell, "claim", cell), evil)))
+    assert line["input"]["id"] == cell and line["result"]["sources"][0]["passages"][0]["text"] == cell
+
+
+@pytest.mark.parametrize("cell", ["-5", "+3.5", "-1.000,5", "2022-02-03", "a=b", "", "'=already"])
+def test_numbers_and_plain_text_are_left_alone(cell: str) -> None:
+    assert CsvOutput(HEADER).cells(outcome(1, (cell, "c", ""), None, "empty claim"))[0] == cell
+
+
+def test_resume_reads_back_neutralised_cells() -> None:
+    """--resume compares the finished rows with the input as they were written: with the leading '."""
+    out = CsvOutput(HEADER)
+    rows = [InputRow(1, 2, ("=x", "claim one", "@y")), InputRow(2, 3, ("2", "claim two", ""))]
+    data = out.preamble() + out.render([Outcome(rows[0], "1", None, RowProblem("empty claim"))])
+    summary = Summary()
+    assert out.resume_point(io.BytesIO(data), iter(rows), summary) == len(data)
+    assert summary.rows == 1
