@@ -103,6 +103,7 @@ def create_app(
             "Retry-After",
             "Content-Disposition",
             "X-Crosscheck-Input-Encoding",
+            "X-Crosscheck-Input-Encoding-Doubt",
             "X-Crosscheck-Claim-Column",
         ],
         max_age=600,

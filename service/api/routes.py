@@ -143,6 +143,10 @@ def verify_csv(
         str | None, Query(max_length=200, description="The claim column (default: `claim`, else the only text column)")
     ] = None,
     id_column: Annotated[str | None, Query(max_length=200, description="A column naming each row")] = None,
+    encoding: Annotated[
+        str | None,
+        Query(max_length=40, description="The file's encoding when detection gets it wrong: cp1252, mac-roman, ..."),
+    ] = None,
     top_k: Annotated[int | None, Query(ge=1, le=TOP_K_MAX, description="Passages per source")] = None,
 ) -> StreamingResponse:
     """As `crosscheck batch IN.csv -o OUT.csv`: every row comes back in order in the file's own delimiter, a row
@@ -155,6 +159,7 @@ def verify_csv(
         name=file.filename or "upload.csv",
         column=column,
         id_column=id_column,
+        encoding=encoding,
         max_rows=settings.batch_max_claims,
         top_k=top_k,
         keep_formulas=settings.keep_formulas,
@@ -165,6 +170,8 @@ def verify_csv(
         "X-Crosscheck-Input-Encoding": job.table.encoding.label,
         "X-Crosscheck-Claim-Column": quote(job.table.header[job.columns.claim]),
     }
+    if job.encoding_doubt:  # a guess: the client is told, and how to name the encoding instead
+        headers["X-Crosscheck-Input-Encoding-Doubt"] = job.encoding_doubt
     return StreamingResponse(job.chunks(), media_type=job.media_type, headers=headers)
 
 

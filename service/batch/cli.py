@@ -146,6 +146,8 @@ def batch(
         if not table.encoding.is_utf8:
             how = "detected" if table.encoding.detected else "as given"
             say(f"note: {name} is not UTF-8; reading it as {table.encoding.label} ({how})")
+        if table.encoding.doubt:
+            note(f"warning: {table.encoding.doubt}")
         columns = choose_columns(table.header, table.sample, column, id_column)
         say(f"checking the claims in {columns.reason}")
         out_format: OutputFormat = (

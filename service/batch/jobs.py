@@ -70,6 +70,12 @@ class CsvJob:
         self.summary = Summary()
 
     @property
+    def encoding_doubt(self) -> str | None:
+        """Why the detected encoding may be wrong, naming this route's own way to give it."""
+        doubt = self.table.encoding.doubt
+        return doubt.replace("--encoding", "the encoding parameter") if doubt else None
+
+    @property
     def filename(self) -> str:
         stem = self.table.name.rsplit(".", 1)[0] if "." in self.table.name else self.table.name
         return f"{stem}.checked.csv"

@@ -20,9 +20,11 @@ U+FFFD in the text.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
@@ -46,13 +48,6 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16"),
     (codecs.BOM_UTF16_BE, "utf-16"),
 )
-# Single-byte code pages charset-normalizer cannot tell apart on a few accented
-# names; of these, Windows-1252 is what Excel writes in Western Europe.
-_LATIN_CODEPAGES = frozenset(
-    {"ascii", "cp1252", "cp1250", "cp1254", "cp1257", "cp1258", "latin_1", "iso8859_15", "iso8859_2",
-     "cp437", "cp775", "cp850", "cp852", "cp858", "cp1125", "mac_latin2", "mac_roman", "mac_iceland"}
-)  # fmt: skip
-_CP1252_MARGIN = 0.02
 _SURROGATES = re.compile("[\udc80-\udcff]+")
 _UNPARSABLE = re.compile("[\x00\udc80-\udcff]")
 _WORD = re.compile(r"[^\W\d_]{2,}")
@@ -89,6 +84,7 @@ class Encoding:
     codec: str  # a Python codec name
     bom: bool = False
     detected: bool = True  # False when the user named it
+    doubt: str | None = None  # why detection may be wrong, naming --encoding; None when it is clear
 
     @property
     def label(self) -> str:
@@ -224,15 +220,21 @@ class Table:
 
 
 def detect_encoding(sample: bytes) -> Encoding:
-    """The encoding of a file from its first bytes.
+    """The encoding of a file from its first bytes, and whether that is a guess (``Encoding.doubt``).
 
     A byte-order mark decides. Otherwise UTF-8 wins whenever the sample reads
     as UTF-8 (ASCII included), or nearly so: when valid multi-byte characters
     are at least as many as the invalid bytes, those bytes become row errors
-    instead of every accented letter becoming mojibake. Only then is charset-normalizer asked;
-    among the Latin code pages it cannot tell apart on a few accented names,
-    cp1252 (what Windows Excel writes in Western Europe) is preferred unless it
-    reads the sample clearly worse.
+    instead of every accented letter becoming mojibake.
+
+    Then the code pages spreadsheets actually write are tried first: cp1252
+    (Windows Excel in Western Europe), latin-1 and mac-roman (Excel for Mac),
+    each read scored by how its non-ASCII characters sit in the words around
+    them (see :func:`_oddness`). Only when none reads like Western European
+    text is charset-normalizer asked, which knows every code page but, on a few
+    accented names, picks look-alikes such as hp-roman8 or cp1006. When two
+    readings are about as plausible and differ, or none is clean, the
+    encoding carries a doubt that names ``--encoding``.
     """
     for bom, codec in _BOMS:
         if sample.startswith(bom):
@@ -245,19 +247,100 @@ def detect_encoding(sample: bytes) -> Encoding:
     if valid >= invalid:
         return Encoding("utf-8")
 
+    readings = []  # (oddness, order, codec, text): the least odd first, in the order of preference on a tie
+    for order, codec in enumerate(_WESTERN):
+        try:
+            decoded = sample.decode(codec)
+        except UnicodeDecodeError:  # cp1252 leaves five bytes undefined
+            continue
+        readings.append((_oddness(decoded), order, codec, decoded))
+    readings.sort()
+    odd, _, codec, decoded = readings[0]
+    if odd > _CLEAN or _foreign_script(decoded):
+        # charset-normalizer's own choice first when two read equally well
+        others = sorted((_oddness(t, any_script=True), i, c) for i, (c, t) in enumerate(_other_readings(sample)))
+        if others and others[0][0] <= odd:
+            other_odd, _, other = others[0]
+            doubt = _doubt(other, "no encoding tried reads it cleanly") if other_odd > _CLEAN else None
+            return Encoding(other, doubt=doubt)
+    rivals = [c for o, _, c, t in readings[1:] if o - odd <= _MARGIN and t != decoded]
+    if odd > _CLEAN:
+        return Encoding(codec, doubt=_doubt(codec, "some accented characters read oddly in every encoding tried"))
+    if rivals:
+        return Encoding(codec, doubt=_doubt(codec, f"{_label(rivals[0])} reads it about as well"))
+    return Encoding(codec)
+
+
+# Code pages spreadsheets write, in order of preference when they read a sample equally well.
+_WESTERN = ("cp1252", "latin-1", "mac_roman")
+_CLEAN = 0.1  # share of odd non-ASCII characters under which a reading is taken without doubt
+_MARGIN = 0.05
+# Text with more non-ASCII letters than this share of its letters is not in a Western European
+# language (even German has under one in ten): it is Greek, Cyrillic, ... in some other code page.
+_FOREIGN_SHARE = 0.3
+# Punctuation and symbols of Western European text that stand between words, not inside them.
+_WORD_PUNCTUATION = frozenset("«»‹›“”„‚‘…–—•·°§€£¥¢©®™±×÷¿¡\xa0")
+
+
+def _oddness(text: str, *, any_script: bool = False) -> float:
+    """Share of the non-ASCII characters that sit oddly: a symbol or an uppercase letter inside a
+    lowercase word ("RoemeniŠ", "prŽsident"), a control character, or a letter that is none of
+    Western Europe's (unless ``any_script``). Right readings of accented names score 0; look-alike code
+    pages rarely do."""
+    count = odd = 0
+    for i, ch in enumerate(text):
+        if ch < "\x80":
+            continue
+        count += 1
+        before = text[i - 1] if i else " "
+        after = text[i + 1] if i + 1 < len(text) else " "
+        category = unicodedata.category(ch)
+        if category.startswith("C"):
+            odd += 1
+        elif category.startswith("L"):
+            inside = before.isalpha()
+            if ch.isupper() and inside and before.islower():
+                odd += 1  # prŽsident
+            elif not any_script and not _latin(ch):
+                odd += 1
+        elif ch == "’" and before.isalpha() and after.isalpha():
+            continue  # l’État, don’t
+        elif ch not in _WORD_PUNCTUATION or (before.isalpha() and after.isalpha()):
+            odd += 1  # Roemeni³ (cp1250's ł read as cp1252), or a quote inside a word
+    return odd / count if count else 0.0
+
+
+def _latin(ch: str) -> bool:
+    return unicodedata.name(ch, "").startswith("LATIN")
+
+
+def _foreign_script(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    beyond = sum(1 for ch in letters if ch > "\x7f")
+    return bool(letters) and beyond / len(letters) > _FOREIGN_SHARE
+
+
+def _other_readings(sample: bytes) -> list[tuple[str, str]]:
+    """(codec, text) for charset-normalizer's best guess over every code page, and for cp1250 (Central
+    European Excel), which it often takes for cp1252 on a few names."""
     from charset_normalizer import from_bytes
 
     best = from_bytes(sample).best()
-    if best is None:
-        raise TableError(
-            "cannot tell the file's text encoding (is it a spreadsheet saved as CSV?); "
-            "name it with --encoding, e.g. --encoding cp1252"
-        )
-    if best.encoding in _LATIN_CODEPAGES or "cp1252" in best.could_be_from_charset:
-        western = from_bytes(sample, cp_isolation=["cp1252"]).best()
-        if western is not None and western.chaos <= best.chaos + _CP1252_MARGIN:
-            return Encoding("cp1252")
-    return Encoding(best.encoding)
+    readings = [(best.encoding, str(best))] if best is not None else []
+    with contextlib.suppress(UnicodeDecodeError):
+        readings.append(("cp1250", sample.decode("cp1250")))
+    return readings
+
+
+def _label(codec: str) -> str:
+    return codecs.lookup(codec).name
+
+
+def _doubt(codec: str, why: str) -> str:
+    return (
+        f"not sure it is {_label(codec)}: {why}. If names or accents look wrong in the output, "
+        "name the file's encoding with --encoding (cp1252, mac-roman, latin-1, ...)"
+    )
 
 
 def is_free_text(value: str) -> bool:

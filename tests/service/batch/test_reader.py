@@ -202,3 +202,56 @@ def test_progress_follows_the_rows_handed_out_not_the_read_ahead(write: WriteFil
     assert table.bytes_read > table.bytes_parsed + 4096  # ...however far the reading has run ahead
     list(rows)
     assert table.bytes_parsed == total
+
+
+NAMES = {  # accented names as newsrooms in Dutch, French and German write them, in a claim and a name column
+    "nl": "claim;bron\nDuizend militairen gaan naar Roemenië, zegt Daniël Coëme;Noël Geërts\n",
+    "fr": 'claim,auteur\n"Le président a rencontré François à Orléans",Hélène Crémieux-Lefèvre\n',
+    "de": "claim;autor\nDie Bundeswehr schickt 1.000 Soldaten nach Rumänien;Jürgen Müßig-Äßler\n",
+}
+
+
+@pytest.mark.parametrize("language", sorted(NAMES))
+@pytest.mark.parametrize(
+    ("codec", "expected"), [("cp1252", "cp1252"), ("latin-1", "cp1252"), ("mac_roman", "mac-roman")]
+)
+def test_the_code_pages_spreadsheets_write_are_read_right(language: str, codec: str, expected: str) -> None:
+    """Windows Excel writes cp1252 (latin-1 is the same letters), Excel for Mac mac-roman: each read back exactly,
+    where charset-normalizer alone chose cp1250, hp-roman8 or mac-greek for such samples."""
+    text = NAMES[language]
+    encoding = detect_encoding(text.encode(codec))
+    assert (encoding.label, encoding.doubt) == (expected, None)
+    assert text.encode(codec).decode(encoding.codec) == text
+
+
+def test_the_issue_s_cp1252_file_reads_as_cp1252(write: WriteFile) -> None:
+    """`printf 'claim;bron\\n"Duizend militairen gaan naar Roemeni\\xeb";krant\\n'` was read as hp-roman8: RoemeniŠ."""
+    table = Table(write("x.csv", b'claim;bron\n"Duizend militairen gaan naar Roemeni\xeb";krant\n').open("rb"))
+    assert table.encoding.label == "cp1252" and table.encoding.doubt is None
+    assert next(table.rows()).values == ("Duizend militairen gaan naar Roemenië", "krant")
+
+
+def test_a_single_accented_name_is_not_taken_for_an_exotic_code_page() -> None:
+    assert detect_encoding("claim\nRoemenië\n".encode("cp1252")).label == "cp1252"  # was cp1006 (Urdu)
+
+
+@pytest.mark.parametrize(
+    ("text", "codec"),
+    [
+        ("claim;autor\nLech Wałęsa spotkał się z prezydentem w Gdańsku;Łukasz Żółć\n", "cp1250"),
+        ("claim;автор\nРоссия перебросила войска к границе с Украиной;Иван Петров\n", "cp1251"),
+        ("claim\nΗ Ελλάδα στέλνει στρατιώτες στη Ρουμανία\n", "cp1253"),
+    ],
+)
+def test_other_code_pages_when_no_western_one_reads_right(text: str, codec: str) -> None:
+    encoding = detect_encoding(text.encode(codec))
+    assert text.encode(codec).decode(encoding.codec) == text
+
+
+def test_when_unsure_it_says_so_and_names_encoding() -> None:
+    """cp1252's euro sign and curly quotes read as plausible letters in mac-roman: a guess, said to be one."""
+    encoding = detect_encoding("claim;bedrag\nHet kost 5 €;“citaat”\n".encode("cp1252"))
+    assert encoding.label == "cp1252"
+    assert encoding.doubt and "mac-roman" in encoding.doubt and "--encoding" in encoding.doubt
+    junk = detect_encoding(bytes(range(128, 256)) * 3)
+    assert junk.doubt and "--encoding" in junk.doubt
