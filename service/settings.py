@@ -10,12 +10,13 @@ import os
 import re
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embedding import DEFAULT_MODEL
+from index.store.milvus.target import is_server_uri
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,6 +89,24 @@ class Settings(BaseSettings):
         description="CSV batch output keeps cells that start like a spreadsheet formula (= + - @ tab CR) exactly, "
         "for programs; by default they get a leading ' so a spreadsheet shows them as text (OWASP CSV injection).",
     )
+
+    # -- the passage store (docs/scaling.md) --
+    store: Literal["faiss", "milvus"] = Field(
+        default="faiss",
+        description="Passage store: 'faiss' (embedded, in the index directory) or 'milvus' (CROSSCHECK_MILVUS_URI).",
+    )
+    milvus_uri: str | None = Field(
+        default=None,
+        description="Milvus of CROSSCHECK_STORE=milvus: http://host:19530 (standalone or cluster), or a local path "
+        "(milvus-lite, one process at a time; default: milvus.db in the index directory).",
+    )
+    milvus_token: SecretStr | None = Field(default=None, description="Milvus credentials: 'user:password' or a token.")
+    milvus_db: str | None = Field(default=None, description="Milvus database (default: the server's default one).")
+    milvus_collection: str = Field(
+        default="crosscheck",
+        pattern=r"^[A-Za-z_][A-Za-z0-9_]{0,200}$",
+        description="Prefix of the Milvus collections (<prefix>_passages and <prefix>_sources).",
+    )
     batch_max_claims: int = Field(
         default=1000,
         ge=1,
@@ -118,6 +137,17 @@ class Settings(BaseSettings):
     @classmethod
     def _expand(cls, value: Any) -> Any:
         return Path(value).expanduser() if isinstance(value, str | Path) else value
+
+    @field_validator("milvus_uri", mode="before")
+    @classmethod
+    def _check_milvus_uri(cls, value: Any) -> Any:
+        """A URI that pymilvus cannot use fails here, not at the first search."""
+        if isinstance(value, str) and "://" in value and not is_server_uri(value):
+            raise ValueError(
+                f"CROSSCHECK_MILVUS_URI {value!r}: use http(s)://host:19530 for a Milvus server, "
+                "or a local path for milvus-lite"
+            )
+        return value or None
 
     @field_validator("api_key", mode="before")
     @classmethod

@@ -114,7 +114,7 @@ def install_steps(commands: list[str]) -> list[tuple[tuple[str, ...], bool]]:
 
 
 def test_the_dockerfile_installs_as_the_makefile_and_the_readme_do() -> None:
-    expected = [(("torch==2.13.0",), False), ((".",), True), ((".[dev]",), True)]
+    expected = [(("torch==2.13.0",), False), ((".",), True), ((".[dev,milvus]",), True)]
     assert install_steps(_makefile_commands()) == expected
     assert install_steps(_readme_commands()) == expected[:2]
     assert install_steps(_dockerfile_runs()) == expected[:2]

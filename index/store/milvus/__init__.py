@@ -1,19 +1,33 @@
-"""The Milvus backend of the passage store: milvus-lite from a file, or a Milvus server or cluster.
+"""The Milvus backend of the passage store: milvus-lite from a local path, or a Milvus server.
 
-Only this package imports pymilvus; without it, opening the store says what to install.
+Only :mod:`index.store.milvus.store` imports pymilvus; without the extra installed, opening
+the store says what to install instead of failing on an import.
 """
 
 from __future__ import annotations
 
-try:
-    import pymilvus  # noqa: F401  (checked here so the message names the extra to install)
-except ModuleNotFoundError as exc:  # pragma: no cover - depends on the environment
-    from index.store.base import StoreUnavailableError
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-    raise StoreUnavailableError(
-        f"the milvus store needs {exc.name}, which is not installed: pip install 'crosscheck[milvus]'"
-    ) from None
+from index.store.base import StoreUnavailableError
+from index.store.milvus.target import SERVER_SCHEMES, MilvusTarget, is_server_uri, milvus_target
 
-from index.store.milvus.store import MilvusStore, milvus_target, open_milvus_store
+if TYPE_CHECKING:
+    from index.store.milvus.store import MilvusStore
 
-__all__ = ["MilvusStore", "milvus_target", "open_milvus_store"]
+MISSING = "the milvus store needs {name}, which is not installed: pip install 'crosscheck[milvus]'"
+
+
+def open_milvus_store(path: Path, **options: Any) -> MilvusStore:
+    """:func:`index.store.milvus.store.open_milvus_store`, with an actionable message when
+    pymilvus or milvus-lite is missing."""
+    try:
+        from index.store.milvus.store import open_milvus_store as opener
+    except ModuleNotFoundError as exc:
+        if exc.name not in {"pymilvus", "milvus_lite"}:
+            raise
+        raise StoreUnavailableError(MISSING.format(name=exc.name)) from None
+    return opener(path, **options)
+
+
+__all__ = ["SERVER_SCHEMES", "MilvusTarget", "is_server_uri", "milvus_target", "open_milvus_store"]

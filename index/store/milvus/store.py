@@ -34,10 +34,8 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
-from urllib.parse import urlparse
 
 import numpy as np
 from numpy.typing import NDArray
@@ -57,13 +55,12 @@ from index.store.base import (
     StoreUnavailableError,
     Upsert,
 )
+from index.store.milvus.target import MilvusTarget, milvus_target
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION: Final = 1
 DEFAULT_COLLECTION: Final = "crosscheck"
-LITE_FILE: Final = "milvus.db"  # milvus-lite's data directory inside an index directory
-SERVER_SCHEMES: Final = frozenset({"http", "https", "tcp", "grpc", "unix"})
 
 # Milvus' limits: the largest top-k and query window, and the longest VARCHAR (bytes).
 MAX_TOPK: Final = 16_384
@@ -92,30 +89,6 @@ SOURCE_FIELDS: Final = [
     "chunks",
     "text",
 ]
-
-
-@dataclass(frozen=True)
-class MilvusTarget:
-    """Where the store lives: a milvus-lite directory, or a server URI."""
-
-    uri: str
-    lite: bool
-
-    def __str__(self) -> str:
-        return self.uri
-
-
-def milvus_target(path: str | Path, uri: str | None) -> MilvusTarget:
-    """The URI for ``CROSSCHECK_MILVUS_URI``: a server URI as given; a local path ending in
-    ``.db`` as milvus-lite's directory; any other local path (or none: the index directory)
-    as a directory holding ``milvus.db``."""
-    given = (uri or "").strip()
-    if given and urlparse(given).scheme.lower() in SERVER_SCHEMES:
-        return MilvusTarget(given, lite=False)
-    local = Path(given).expanduser() if given else Path(path)
-    if local.suffix != ".db":
-        local = local / LITE_FILE
-    return MilvusTarget(str(local.resolve()), lite=True)
 
 
 # -- milvus-lite servers are per path and per process: stop one when its last store closes --
@@ -248,7 +221,8 @@ class MilvusStore:
         passages.add_field("vector", DataType.FLOAT_VECTOR, dim=dimension)
         index = client.prepare_index_params()
         index.add_index("vector", **(LITE_INDEX if target.lite else SERVER_INDEX))
-        index.add_index("source_id", index_type="INVERTED")
+        if not target.lite:  # the filters on source_id (neighbours, a source's passages) use it
+            index.add_index("source_id", index_type="INVERTED")
 
         sources = client.create_schema(auto_id=False, enable_dynamic_field=False)
         sources.add_field("key", DataType.VARCHAR, is_primary=True, max_length=1100)
@@ -265,12 +239,12 @@ class MilvusStore:
 
         passages_name, sources_name = f"{prefix}_passages", f"{prefix}_sources"
         client.create_collection(passages_name, schema=passages, index_params=index, consistency_level="Strong")
-        client.create_collection(
-            sources_name, schema=sources, index_params=sources_index, consistency_level="Strong"
-        )
+        client.create_collection(sources_name, schema=sources, index_params=sources_index, consistency_level="Strong")
         # Last: a store is only a store once this row exists (a crash before it leaves a
         # half-made pair of collections that the next create reuses).
-        meta = _source_row(META_KEY, META, "", _next_token(0), model, "", "", "", "", f"format-{FORMAT_VERSION}", dimension)
+        meta = _source_row(
+            META_KEY, META, "", _next_token(0), model, "", "", "", "", f"format-{FORMAT_VERSION}", dimension
+        )
         client.upsert(sources_name, [meta])
 
     # -- version ---------------------------------------------------------------------
@@ -295,10 +269,7 @@ class MilvusStore:
         meta = self._meta()
         current = int(meta["gen"]) if meta else self._version
         self._version = _next_token(max(current, self._version))
-        row = _source_row(
-            META_KEY, META, "", self._version, self.model, "", "", "", "", f"format-{FORMAT_VERSION}", self.dimension
-        )
-        self._client.upsert(self.sources_collection, [row])
+        self._client.upsert(self.sources_collection, [_meta_row(self._version, self.model, self.dimension)])
 
     # -- writes ----------------------------------------------------------------------
 
@@ -316,7 +287,7 @@ class MilvusStore:
         """Documents written together: their passages first, then all their heads in one
         request (the commit), then the passages they replace are deleted."""
         batch = list(items)
-        for document, sentences, vectors in batch:
+        for _, sentences, vectors in batch:
             self._check(sentences, vectors)
         heads = self._heads([document.source_id for document, _, _ in batch])
         changes: list[Change] = []
@@ -413,7 +384,9 @@ class MilvusStore:
         keys = sorted({f"s:{source_id}" for source_id in source_ids})
         heads: dict[str, dict[str, Any]] = {}
         for start in range(0, len(keys), 1024):
-            for row in self._client.get(self.sources_collection, ids=keys[start : start + 1024], output_fields=SOURCE_FIELDS):
+            for row in self._client.get(
+                self.sources_collection, ids=keys[start : start + 1024], output_fields=SOURCE_FIELDS
+            ):
                 heads[row["source_id"]] = dict(row)
         return heads
 
@@ -616,6 +589,10 @@ def _source_row(
         "text": text,
         "unused": [0.0, 0.0],
     }
+
+
+def _meta_row(version: int, model: str, dimension: int) -> dict[str, Any]:
+    return _source_row(META_KEY, META, "", version, model, content_hash=f"format-{FORMAT_VERSION}", count=dimension)
 
 
 def _passage(passage_id: int, row: dict[str, Any]) -> Passage:
