@@ -17,9 +17,10 @@ COPY pyproject.toml constraints.txt README.md ./
 COPY setup.py ./
 COPY index ./index
 COPY service ./service
-# the verdict engine compiled with mypyc (setup.py): fail here rather than serve a slower build
+# the verdict engine compiled with mypyc (setup.py): fail here rather than serve a slower build;
+# with the milvus extra, so that one image serves either store (CROSSCHECK_STORE)
 ENV CROSSCHECK_COMPILE=1
-RUN pip install -c constraints.txt .
+RUN pip install -c constraints.txt ".[milvus]"
 
 
 FROM python:3.11-slim

@@ -53,6 +53,43 @@ def test_compose_file_is_valid_for_a_compose_parser(tmp_path: Path) -> None:
     assert service["environment"]["CROSSCHECK_API_KEY"] == ""  # no key unless one is given: writes answer 403
 
 
+MILVUS_SERVICES = {"etcd", "minio", "milvus", "crosscheck-milvus"}
+
+
+def test_compose_profile_milvus_runs_milvus_standalone_with_the_service_pointed_at_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CROSSCHECK_", "MINIO_"))}
+    run = subprocess.run(
+        [*_compose_command(), "-f", str(COMPOSE), "--profile", "milvus", "config"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr
+    services = yaml.safe_load(run.stdout)["services"]
+    assert set(services) >= MILVUS_SERVICES
+    for name in MILVUS_SERVICES:
+        assert services[name].get("profiles") == ["milvus"], f"{name} runs only with the profile"
+    assert "profiles" not in services["crosscheck"]  # `docker compose up` alone is unchanged
+    for name in ("etcd", "minio", "milvus"):  # official images, pinned to a release
+        image = services[name]["image"]
+        assert re.fullmatch(
+            r"(quay\.io/coreos/etcd|minio/minio|milvusdb/milvus):(v\d+\.\d+\.\d+|RELEASE\.[\dT-]+Z)", image
+        )
+    assert services["milvus"]["command"] == ["milvus", "run", "standalone"]
+    assert set(services["milvus"]["depends_on"]) == {"etcd", "minio"}
+    assert services["milvus"]["environment"]["ETCD_ENDPOINTS"] == "etcd:2379"
+    assert services["milvus"]["environment"]["MINIO_ADDRESS"] == "minio:9000"
+    service = services["crosscheck-milvus"]
+    assert service["environment"]["CROSSCHECK_STORE"] == "milvus"
+    assert service["environment"]["CROSSCHECK_MILVUS_URI"] == "http://milvus:19530"
+    assert service["depends_on"]["milvus"]["condition"] == "service_healthy"
+    assert service["image"] == services["crosscheck"]["image"] and service["build"] == services["crosscheck"]["build"]
+    assert service["ports"] == ["127.0.0.1:8001:8000/tcp"]  # beside the default service, not on its port
+    assert any("/readyz" in part for part in service["healthcheck"]["test"])
+
+
 def test_compose_parser_rejects_a_broken_file(tmp_path: Path) -> None:
     """The check above means something: the same parser refuses a misspelt key."""
     broken = tmp_path / "docker-compose.yml"
@@ -117,7 +154,8 @@ def test_the_dockerfile_installs_as_the_makefile_and_the_readme_do() -> None:
     expected = [(("torch==2.13.0",), False), ((".",), True), ((".[dev,milvus]",), True)]
     assert install_steps(_makefile_commands()) == expected
     assert install_steps(_readme_commands()) == expected[:2]
-    assert install_steps(_dockerfile_runs()) == expected[:2]
+    # the image serves either store (docker-compose.yml's profile milvus runs it with CROSSCHECK_STORE=milvus)
+    assert install_steps(_dockerfile_runs()) == [expected[0], ((".[milvus]",), True)]
 
 
 def test_the_dockerfile_serves_the_index_from_the_volume() -> None:
