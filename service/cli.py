@@ -80,7 +80,7 @@ def cli(debug: bool) -> None:
         format="%(levelname)s: %(message)s",
         stream=sys.stderr,
     )
-    for noisy in ("sentence_transformers", "transformers", "httpx", "trafilatura", "htmldate"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "trafilatura", "htmldate", "pymilvus"):
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
@@ -364,6 +364,65 @@ def delete(source_id: str, index_dir: Path | None, model: str | None) -> None:
     if not corpus.index().delete(source_id):
         raise CrosscheckError(f"no source {source_id!r} in the index")
     note(f"deleted {source_id}")
+
+
+@cli.command()
+@click.option("--to", "to", type=click.Choice(["faiss", "milvus"]), required=True, help="The store to copy into.")
+@click.option(
+    "--to-uri",
+    metavar="URI",
+    help="Milvus to copy into: http://host:19530, or a local path for milvus-lite (env CROSSCHECK_MILVUS_URI).",
+)
+@click.option(
+    "--to-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Index directory to copy into with --to faiss (default: --index-dir when the index is in Milvus).",
+)
+@index_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def migrate(
+    to: str, to_uri: str | None, to_dir: Path | None, index_dir: Path | None, model: str | None, quiet: bool
+) -> None:
+    """Copy the index into another store: sources, passages and their vectors, nothing embedded again.
+
+    The index read is the one the service uses (CROSSCHECK_STORE, default faiss in --index-dir).
+    Sources the target already holds unchanged are skipped, so an interrupted run resumes and a
+    second run copies nothing. Afterwards, point the service at the new store.
+
+    \b
+    Examples:
+      crosscheck migrate --to milvus --to-uri http://localhost:19530
+      crosscheck migrate --to milvus --to-uri ./archive-milvus.db     # milvus-lite, one process
+      CROSSCHECK_STORE=milvus crosscheck migrate --to faiss --to-dir ./index
+    """
+    from index.store import open_store
+    from index.store.transfer import transfer
+
+    settings = settings_with(index_dir=index_dir, model=model)
+    if to == "milvus":
+        to_uri = to_uri or (settings.milvus_uri if settings.store != "milvus" else None)
+        if not to_uri:
+            raise click.UsageError("--to milvus needs --to-uri (http://host:19530, or a local path for milvus-lite)")
+        to_dir = settings.index_dir
+    else:
+        to_dir = to_dir or (settings.index_dir if settings.store != "faiss" else None)
+        if to_dir is None:
+            raise click.UsageError("--to faiss needs --to-dir, a directory other than the index being copied")
+    if to == settings.store and (to_uri or str(to_dir)) == (settings.milvus_uri or str(settings.index_dir)):
+        raise click.UsageError("the target is the store being copied")
+    source = open_store(settings.index_dir, model=model, backend=settings.store, uri=settings.milvus_uri)
+    try:
+        target = open_store(to_dir, model=source.model, dimension=source.dimension, backend=to, uri=to_uri)
+        try:
+            report = transfer(source, target, progress=not quiet and sys.stderr.isatty())
+            counts = target.counts()
+        finally:
+            target.close()
+    finally:
+        source.close()
+    where = f"CROSSCHECK_MILVUS_URI={to_uri}" if to == "milvus" else f"CROSSCHECK_INDEX_DIR={to_dir}"
+    note(f"{report.summary()}; the {to} store holds {counts.sources} sources, {counts.passages} passages")
+    note(f"serve from it with CROSSCHECK_STORE={to} {where}")
 
 
 cli.add_command(serve)

@@ -370,6 +370,15 @@ class MilvusStore:
             self._client.delete(self.passages_collection, filter=f"source_id in {ids}{older}")
             self._client.delete(self.sources_collection, filter=f"kind == {TEXT} and source_id in {ids}{older}")
 
+    def compact(self, *, force: bool = False) -> bool:
+        """Milvus merges segments and drops deleted rows in the background by itself; ``force``
+        asks it to start now (it returns before the compaction is done)."""
+        if not force:
+            return False
+        self._client.compact(self.passages_collection)
+        self._client.compact(self.sources_collection)
+        return True
+
     def delete(self, source_id: str) -> bool:
         if source_id not in self._heads([source_id]):
             return False
@@ -464,8 +473,9 @@ class MilvusStore:
         by_id = {row["id"]: _passage(row["id"], row) for row in self._current(rows)}
         return [by_id[i] for i in ids if i in by_id]
 
-    def vectors(self, ids: Sequence[int]) -> NDArray[np.float32]:
-        """The stored vectors of these passages, in the order asked (for moving a store)."""
+    def passage_vectors(self, ids: Sequence[int]) -> NDArray[np.float32]:
+        """The stored vectors of these passages, in the order asked (for moving a store:
+        :mod:`index.store.transfer`)."""
         out = np.zeros((len(ids), self.dimension), dtype=np.float32)
         if not ids:
             return out

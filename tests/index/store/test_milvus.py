@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-from index.store import PassageStore, open_store
+import tests.index.store.milvus_extra  # noqa: F401  (first: skips without the extra)
+from index.errors import IndexNotFoundError, ModelMismatchError
+from index.store import PassageStore, SearchFilters, StoreUnavailableError, open_store
+from index.store.milvus import MilvusTarget
 from tests.index.store.conformance import EMBEDDER, OpenStore, StoreConformance
-
-try:
-    import pymilvus  # noqa: F401
-except ModuleNotFoundError:  # CI installs the extra (make setup-dev): there a missing one is a failure
-    if os.environ.get("CI"):
-        raise
-    pytest.skip("the milvus extra is not installed: pip install 'crosscheck[milvus]'", allow_module_level=True)
 
 
 @pytest.fixture
@@ -28,3 +23,55 @@ def open_test_store(tmp_path: Path) -> OpenStore:
 
 class TestMilvusLiteStore(StoreConformance):
     pass
+
+
+DATES = ["", "2021", "2021-12", "2021-12-31", "2022", "2022-01", "2022-01-15", "2022-02", "2022-02-03", "2022-02-28"]
+BOUNDS = [None, "2021", "2022", "2022-01", "2022-02", "2022-01-15", "2022-02-03", "2022-02-28", "2023"]
+
+
+def test_the_date_filter_expression_matches_the_interface_rule(tmp_path: Path) -> None:
+    """Milvus evaluates date_expression exactly as SearchFilters.date_ok decides, bound by bound."""
+    from index.store.milvus.store import date_expression
+
+    store = open_store(tmp_path, model=EMBEDDER.model_id, dimension=EMBEDDER.dimension, backend="milvus")
+    try:
+        rows = [{"published": d, "source_id": d or "none", "vector": EMBEDDER.encode([d or "none"])[0]} for d in DATES]
+        client = store._client
+        fields = dict.fromkeys(["gen", "position", "paragraph", "char_start", "char_end"], 0)
+        client.insert(store.passages_collection, [{**row, **fields, "text": ""} for row in rows])
+        for after in BOUNDS:
+            for before in BOUNDS:
+                filters = SearchFilters(published_after=after, published_before=before)
+                expression = date_expression(filters)
+                if expression is None:
+                    continue
+                found = client.query(store.passages_collection, filter=expression, output_fields=["published"])
+                expected = {d for d in DATES if filters.date_ok(d or None)}
+                assert {row["published"] for row in found} == expected, (after, before, expression)
+    finally:
+        store.close()
+
+
+def test_the_uri_names_a_server_or_a_milvus_lite_directory(tmp_path: Path) -> None:
+    from index.store.milvus import milvus_target
+
+    assert milvus_target(tmp_path, "http://milvus:19530") == MilvusTarget("http://milvus:19530", lite=False)
+    assert milvus_target(tmp_path, None) == MilvusTarget(str(tmp_path / "milvus.db"), lite=True)
+    assert milvus_target(tmp_path, str(tmp_path / "a.db")).uri == str(tmp_path / "a.db")
+    assert milvus_target(tmp_path, str(tmp_path / "dir")).uri == str(tmp_path / "dir" / "milvus.db")
+
+
+def test_an_unreachable_server_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreUnavailableError, match=r"127\.0\.0\.1:9"):
+        open_store(tmp_path, model="m", dimension=4, backend="milvus", uri="http://127.0.0.1:9")
+
+
+def test_missing_store_is_not_created_without_a_dimension(tmp_path: Path) -> None:
+    with pytest.raises(IndexNotFoundError, match="crosscheck migrate --to milvus"):
+        open_store(tmp_path, backend="milvus")
+
+
+def test_another_model_is_refused(open_test_store: OpenStore, tmp_path: Path) -> None:
+    open_test_store().close()
+    with pytest.raises(ModelMismatchError, match=EMBEDDER.model_id):
+        open_store(tmp_path / "index", model="another-model", backend="milvus")
