@@ -12,6 +12,8 @@ from index.store import PassageStore, SearchFilters, StoreUnavailableError, open
 from index.store.milvus import MilvusTarget
 from tests.index.store.conformance import EMBEDDER, OpenStore, StoreConformance
 
+pytestmark = pytest.mark.milvus
+
 
 @pytest.fixture
 def open_test_store(tmp_path: Path) -> OpenStore:

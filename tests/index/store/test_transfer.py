@@ -15,6 +15,8 @@ from index.store import PassageStore, SourceRecord, StoreUnavailableError, open_
 from index.store.transfer import VectorExport, read_back, transfer
 from tests.index.store.conformance import EMBEDDER, POLAND, ROMANIA, UNDATED, encode, put
 
+pytestmark = pytest.mark.milvus
+
 LONG = Document("long", "Een lange zin over de NAVO en Roemenië. " * 2000, published="2021", title="Lang")
 
 
