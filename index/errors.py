@@ -37,3 +37,15 @@ class ModelMismatchError(CrosscheckError):
 
 class UnknownSourceError(CrosscheckError):
     """A source id that is not in the index."""
+
+
+class FetchError(DocumentError):
+    """A URL could not be fetched or read as a page, feed or sitemap; the message names the URL and why."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.status = status  # the HTTP status the server answered, when it answered with an error
+
+
+class FetchRefusedError(FetchError):
+    """A URL crosscheck will not fetch: not http(s), or an address on a loopback, link-local or private network."""

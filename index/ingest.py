@@ -20,6 +20,7 @@ from index.documents import Document
 from index.embedding import Embedder
 from index.sentences import Sentence, split_sentences
 from index.store import CorpusIndex, Transaction
+from index.web.crawl import CrawlReport
 
 _Batch = list[tuple[Document, list[Sentence]]]
 
@@ -41,6 +42,7 @@ class IngestReport:
     sentences: int = 0
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
+    crawl: CrawlReport | None = None  # what fetching from the web did, when URLs were ingested
 
     def warn(self, message: str, on_warning: Callable[[str], None] | None = None) -> None:
         self.errors.append(message)
@@ -66,7 +68,8 @@ class IngestReport:
         if self.failed:
             parts.append(f"{self.failed} failed")
         rate = f" ({self.sentences_per_second:,.0f}/s)" if self.sentences else ""
-        return f"{', '.join(parts)}; {self.sentences:,} sentences embedded in {self.seconds:.1f}s{rate}"
+        crawl = f"\nweb: {self.crawl.summary()}" if self.crawl else ""
+        return f"{', '.join(parts)}; {self.sentences:,} sentences embedded in {self.seconds:.1f}s{rate}{crawl}"
 
 
 def ingest(

@@ -84,31 +84,102 @@ def cli(debug: bool) -> None:
         logging.getLogger(noisy).setLevel(logging.DEBUG if debug else logging.ERROR)
 
 
-@cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
-@index_options
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-file messages.")
-def ingest(paths: tuple[Path, ...], index_dir: Path | None, model: str | None, quiet: bool) -> None:
-    """Add articles to the index: .txt, .md, .html and .jsonl files or directories.
+def fetch_options(func: F) -> F:
+    """``--fetch-allow-private``: the one fetch setting a person needs per run (tests, intranets)."""
+    return click.option(
+        "--fetch-allow-private",
+        is_flag=True,
+        default=None,
+        help="Also fetch from loopback, private and link-local addresses (env CROSSCHECK_FETCH_ALLOW_PRIVATE).",
+    )(func)
 
-    A document replaces the one with the same source id (the file stem, or the
-    `source_id` field in JSON Lines); ingesting an unchanged file does nothing.
-    Files that cannot be read are reported and skipped.
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@index_options
+@fetch_options
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or per-file messages.")
+def ingest(
+    paths: tuple[str, ...], index_dir: Path | None, model: str | None, fetch_allow_private: bool | None, quiet: bool
+) -> None:
+    """Add articles to the index: files, directories, article URLs, and RSS/Atom feeds or sitemaps.
+
+    A document replaces the one with the same source id (the file stem, the
+    `source_id` field in JSON Lines, or one made from an article's canonical
+    URL); ingesting an unchanged file does nothing. A feed or sitemap (a URL,
+    or a .xml/.rss/.atom file) brings in every article it lists, each page
+    fetched; what was fetched is remembered beside the index, so the next run
+    fetches only new or changed items. Files and URLs that fail are reported
+    and skipped.
 
     \b
     Examples:
       crosscheck ingest seeds/
       crosscheck ingest feed.jsonl article.html --index-dir ./index
+      crosscheck ingest https://example.org/news/rss.xml https://example.org/2022/02/troops.html
     """
-    corpus = make_corpus(index_dir, model)
+    corpus = make_corpus(index_dir, model, fetch_allow_private=fetch_allow_private)
 
     def warn(message: str) -> None:
-        note(f"warning: {message}")
+        if not quiet:
+            note(f"warning: {message}")
 
     report = corpus.ingest_paths(paths, progress=not quiet and sys.stderr.isatty(), on_warning=warn)
     note(f"{report.summary()}\nindex: {corpus.settings.index_dir}")
     if report.documents == 0 and report.failed:
         raise CrosscheckError("nothing was ingested")
+
+
+@cli.command()
+@click.argument("feeds_file", metavar="FEEDS.txt", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--every", default="15m", show_default=True, metavar="INTERVAL", help="Time between rounds: 30s, 15m, 2h, 1d."
+)
+@click.option("--rounds", type=click.IntRange(min=1), help="Stop after this many rounds (default: run until stopped).")
+@index_options
+@fetch_options
+@click.option("--quiet", "-q", is_flag=True, help="Only the one-line summary of each round.")
+def watch(
+    feeds_file: Path,
+    every: str,
+    rounds: int | None,
+    index_dir: Path | None,
+    model: str | None,
+    fetch_allow_private: bool | None,
+    quiet: bool,
+) -> None:
+    """Keep the index current with a list of feeds and sitemaps (one URL a line).
+
+    Every round reads each feed and ingests the items that are new or changed
+    since the last round; items seen before are not fetched again. A feed that
+    fails is retried after one interval, then two, four, ... (at most a day).
+    Ctrl-C finishes the round in progress and stops; a second Ctrl-C stops at once.
+
+    \b
+    Example:
+      crosscheck watch feeds.txt --every 15m --index-dir ./index
+    """
+    from datetime import datetime
+
+    from service.watch import parse_interval, stop_on_signals
+    from service.watch import watch as watch_feeds
+
+    seconds = parse_interval(every)
+    corpus = make_corpus(index_dir, model, fetch_allow_private=fetch_allow_private)
+
+    def warn(message: str) -> None:
+        if not quiet:
+            note(f"warning: {message}")
+
+    def done(round_: Any) -> None:
+        stamp = datetime.fromtimestamp(round_.started).strftime("%H:%M:%S")
+        summary = round_.report.summary().replace("\n", "; ")
+        note(f"[{stamp}] round {round_.number}: {summary}")
+
+    note(f"watching {feeds_file} every {every} into {corpus.settings.index_dir} (Ctrl-C to stop)")
+    with stop_on_signals(note) as stop:
+        count = watch_feeds(corpus, feeds_file, seconds, stop=stop, rounds=rounds, on_round=done, on_warning=warn)
+    note(f"stopped after {count} round{'s' if count != 1 else ''}")
 
 
 @cli.command()

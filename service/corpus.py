@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
 import numpy as np
@@ -20,8 +22,9 @@ from index.embedding import Embedder, LazyEmbedder
 from index.errors import DocumentError, IndexNotFoundError
 from index.ingest import IngestReport, ingest
 from index.store import Change, CorpusIndex, Snapshot, SourceHits, SourceRecord
+from index.web import Crawler, CrawlState, Fetcher, is_listing_file, is_url, state_path
 from service.errors import InvalidClaimError
-from service.settings import Settings
+from service.settings import Settings, fetch_policy
 
 log = logging.getLogger(__name__)
 
@@ -110,18 +113,53 @@ class Corpus:
         *,
         progress: bool = False,
         on_warning: Callable[[str], None] | None = None,
+        listing_backoff: float | None = None,
     ) -> IngestReport:
-        """Ingest files and directories; unreadable files are counted and reported, not fatal."""
+        """Ingest files, directories and URLs (article pages, feeds, sitemaps; feed files too).
+
+        Unreadable files and URLs that fail are counted and reported, not fatal. What the crawl saw is
+        remembered beside the index (``index.web.state``) once the index has saved it, so the next run
+        fetches only what is new. ``report.crawl`` holds the crawl's figures when there were URLs.
+        """
         report = IngestReport()
 
         def record(error: DocumentError) -> None:
             report.failed += 1
             report.warn(str(error), on_warning)
 
+        targets = list(paths)
+        web = [t for t in targets if is_url(t) or is_listing_file(t)]
+        files = [t for t in targets if t not in web]
         index = self._open_for_writing()
         self._index = index
-        documents = iter_documents(paths, on_error=record)
-        return ingest(index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+        documents: Iterable[Document] = iter_documents(files, on_error=record)
+        if not web:
+            return ingest(index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+        with self.crawler(on_error=record, listing_backoff=listing_backoff) as crawler:
+            documents = chain(documents, crawler.documents(web))
+            ingest(index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+            crawler.commit()
+            report.crawl = crawler.report
+        return report
+
+    @contextmanager
+    def crawler(
+        self, *, on_error: Callable[[DocumentError], None] | None = None, listing_backoff: float | None = None
+    ) -> Iterator[Crawler]:
+        """A crawler with this corpus's fetch settings and crawl state, closed afterwards."""
+        state = CrawlState(state_path(self.settings.index_dir))
+        fetcher = Fetcher(fetch_policy(self.settings))
+        try:
+            yield Crawler(fetcher, state, on_error=on_error, listing_backoff=listing_backoff)
+        finally:
+            fetcher.close()
+            state.close()
+
+    def put_url(self, url: str, *, source_id: str | None = None) -> tuple[Change, SourceRecord]:
+        """Fetch one article page and add or replace it (its source id made from its URL unless given)."""
+        with Fetcher(fetch_policy(self.settings)) as fetcher:
+            article = Crawler(fetcher).article(url)
+        return self.put_document(article.document(source_id=source_id))
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
         index = self._index if self._index is not None else self._open_for_writing()

@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embedding import DEFAULT_MODEL
 from index.store.milvus.target import is_server_uri
+from index.web.fetch import FetchPolicy
+from service import __version__
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -115,6 +117,19 @@ class Settings(BaseSettings):
         "larger requests are refused with 413. `crosscheck batch` has no limit: it streams.",
     )
 
+    # -- fetching pages, feeds and sitemaps (crosscheck ingest URL, crosscheck watch, POST /v1/documents {url}) --
+    fetch_allow_private: bool = Field(
+        default=False,
+        description="Fetch URLs on loopback, private and link-local addresses too (tests, intranets). Off by "
+        "default, so the API cannot be used to reach the server's own network.",
+    )
+    fetch_timeout: float = Field(default=20.0, gt=0, le=600, description="Seconds one fetch may take, in all.")
+    fetch_max_bytes: int = Field(
+        default=5 * 1024 * 1024, ge=1024, le=1024**3, description="Largest page, feed or sitemap read, in bytes."
+    )
+    fetch_concurrency: int = Field(default=4, ge=1, le=32, description="Pages fetched at once.")
+    fetch_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed per fetch.")
+
     # -- the HTTP service (crosscheck serve) --
     host: str = Field(default="127.0.0.1", min_length=1, description="Address the HTTP service binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP service (0: any free port).")
@@ -178,6 +193,18 @@ class Settings(BaseSettings):
                 )
             return tuple(str(origin) for origin in value)
         return value
+
+
+def fetch_policy(settings: Settings) -> FetchPolicy:
+    """How the service fetches from the web, from its settings."""
+    return FetchPolicy(
+        user_agent=f"crosscheck/{__version__} (+https://github.com/crosscheck/crosscheck)",
+        timeout=settings.fetch_timeout,
+        max_bytes=settings.fetch_max_bytes,
+        max_redirects=settings.fetch_max_redirects,
+        concurrency=settings.fetch_concurrency,
+        allow_private=settings.fetch_allow_private,
+    )
 
 
 @cache
