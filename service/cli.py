@@ -121,8 +121,7 @@ def ingest(
     corpus = make_corpus(index_dir, model, fetch_allow_private=fetch_allow_private)
 
     def warn(message: str) -> None:
-        if not quiet:
-            note(f"warning: {message}")
+        note(f"warning: {message}")
 
     report = corpus.ingest_paths(paths, progress=not quiet and sys.stderr.isatty(), on_warning=warn)
     note(f"{report.summary()}\nindex: {corpus.settings.index_dir}")

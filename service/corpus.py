@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import chain
 from pathlib import Path
 
@@ -155,11 +155,18 @@ class Corpus:
             fetcher.close()
             state.close()
 
-    def put_url(self, url: str, *, source_id: str | None = None) -> tuple[Change, SourceRecord]:
-        """Fetch one article page and add or replace it (its source id made from its URL unless given)."""
+    def put_url(
+        self, url: str, *, source_id: str | None = None, overrides: Mapping[str, str] | None = None
+    ) -> tuple[Change, SourceRecord]:
+        """Fetch one article page and add or replace it (its source id made from its URL unless given).
+
+        ``overrides`` (title, published, language) take the place of what the page says; the URL kept is
+        the page's canonical one.
+        """
         with Fetcher(fetch_policy(self.settings)) as fetcher:
             article = Crawler(fetcher).article(url)
-        return self.put_document(article.document(source_id=source_id))
+        fields = {k: v for k, v in (overrides or {}).items() if k in {"title", "published", "language"}}
+        return self.put_document(replace(article.document(source_id=source_id), **fields))
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
         index = self._index if self._index is not None else self._open_for_writing()

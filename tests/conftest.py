@@ -117,3 +117,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "fixturenames", ())
         if {"real_embedder", "seed_index_dir", "seed_corpus", "live_server"} & set(fixtures):
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def sites() -> Iterator[Any]:
+    """Three small news sites on local HTTP servers (tests/index/web/site.py), for fetching and crawling."""
+    from tests.index.web.site import news_sites
+
+    with news_sites() as running:
+        yield running

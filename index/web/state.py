@@ -121,16 +121,19 @@ class CrawlState:
         """Count a failure; returns when the item may be tried again (epoch seconds)."""
         return self._failed("items", url, error)
 
-    def listing_failed(self, url: str, error: str, first: float = RETRY_FIRST) -> float:
-        return self._failed("listings", url, error, first)
+    def listing_failed(self, url: str, error: str, interval: float = RETRY_FIRST) -> float:
+        """Count a failure of a feed or sitemap read every ``interval`` seconds: it is tried again in the
+        next round, then every second round, every fourth, ... (half an interval early, so the round that
+        falls due is not missed by the few seconds the previous round took)."""
+        return self._failed("listings", url, error, interval, slack=interval / 2)
 
-    def _failed(self, table: str, url: str, error: str, first: float = RETRY_FIRST) -> float:
+    def _failed(self, table: str, url: str, error: str, first: float = RETRY_FIRST, slack: float = 0.0) -> float:
         now = time.time()
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
             row = self._db.execute(f"SELECT failures FROM {table} WHERE url = ?", (url,)).fetchone()
             failures = (row[0] if row else 0) + 1
-            retry = now + backoff(failures, first)
+            retry = now + backoff(failures, first) - slack
             self._db.execute(
                 f"INSERT INTO {table} (url, failures, retry_after, error) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (url) DO UPDATE SET failures = excluded.failures, retry_after = excluded.retry_after, "

@@ -25,6 +25,8 @@ from service.errors import (
     CrosscheckError,
     DocumentError,
     EmbedderError,
+    FetchError,
+    FetchRefusedError,
     IndexCorruptError,
     IndexNotFoundError,
     InvalidClaimError,
@@ -81,6 +83,8 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     BatchTooLargeError: (413, "too_many_claims"),
     InvalidClaimError: (422, "invalid_claim"),
     InvalidInputError: (422, "invalid_input"),
+    FetchRefusedError: (422, "fetch_refused"),
+    FetchError: (502, "fetch_failed"),
     DocumentError: (422, "invalid_document"),
     UnknownSourceError: (404, "unknown_source"),
     IndexNotFoundError: (503, "index_unavailable"),
@@ -91,7 +95,7 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     CrosscheckError: (400, "bad_request"),
 }
 # Fields named by errors that carry none themselves.
-DEFAULT_FIELDS: dict[type[Exception], str] = {UnknownSourceError: "sources"}
+DEFAULT_FIELDS: dict[type[Exception], str] = {UnknownSourceError: "sources", FetchError: "url"}
 
 HTTP_CODES = {
     400: "bad_request",
@@ -105,6 +109,7 @@ HTTP_CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "internal_error",
+    502: "bad_gateway",
     503: "not_ready",
 }
 RETRY_AFTER_SECONDS = "5"
@@ -230,6 +235,7 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The request body is larger than CROSSCHECK_MAX_BODY_BYTES",
         422: "A field is missing, malformed or out of range; `fields` names it",
         500: "An unexpected error; the server log has the traceback under `request_id`",
+        502: "The page at `url` could not be fetched or read (not found, timed out, too large, not HTML)",
         503: "The index is still loading or cannot be read; see /readyz",
     }
     return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}

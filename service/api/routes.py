@@ -207,23 +207,31 @@ def sources(corpus: CorpusDep) -> list[SourceInfo]:
     responses={
         200: {"model": SourceInfo, "description": "Replaced the source with this id, or it was unchanged"},
         201: _example(SOURCE_EXAMPLE) | {"description": "Added a new source"},
-        **documented(400, 401, 403, 413, 422, 500, 503),
+        **documented(400, 401, 403, 413, 422, 500, 502, 503),
     },
 )
 def put_document(body: DocumentRequest, corpus: CorpusDep, response: Response) -> SourceInfo:
     """Needs the API key. The document is split into sentences, embedded and saved as a new index
     generation before the answer is sent: the next request, in any worker, sees it, and it survives a restart.
-    201 when the source is new, 200 when it replaced one (or was identical to it)."""
+    201 when the source is new, 200 when it replaced one (or was identical to it). With a `url` alone the page
+    is fetched first: a URL that may not be fetched answers 422, one that fails (404, timeout, too large, not
+    HTML) 502, each with the reason."""
+    if body.fetches:
+        change, record = corpus.put_url(str(body.url), source_id=body.source_id, overrides=body.metadata())
+    else:
+        change, record = corpus.put_document(document_of(body))
+    if change != "added":
+        response.status_code = status.HTTP_200_OK
+    return SourceInfo.from_core(record)
+
+
+def document_of(body: DocumentRequest) -> Document:
+    """The document a request gives as text or html (fields given override what the html says)."""
     fields: dict[str, Any] = {}
     text = body.text
     if body.html is not None:
         text, fields = parse_html(body.html, where="html")
-    given = body.model_dump(include={"title", "url", "published", "language"}, exclude_none=True)
-    document = Document(source_id=body.source_id, text=text or "", **{**fields, **given})
-    change, record = corpus.put_document(document)
-    if change != "added":
-        response.status_code = status.HTTP_200_OK
-    return SourceInfo.from_core(record)
+    return Document(source_id=str(body.source_id), text=text or "", **{**fields, **body.metadata()})
 
 
 @router.delete(

@@ -31,7 +31,7 @@ def _matching(pattern: str, message: str) -> AfterValidator:
     compiled = re.compile(pattern, re.ASCII)
 
     def check(value: str) -> str:
-        if not compiled.fullmatch(value):
+        if value is not None and not compiled.fullmatch(value):
             raise ValueError(message)
         return value
 
@@ -50,6 +50,12 @@ NotBlank = Annotated[
 ]
 SourceId = Annotated[
     str,
+    _matching(SOURCE_ID, "not a source id: 1-200 characters, no slashes or control characters"),
+    WithJsonSchema({"type": "string", "pattern": SOURCE_ID_PATTERN}),
+]
+# A source id that may be left out (null is not offered in the schema: the field is then simply absent).
+OptionalSourceId = Annotated[
+    str | None,
     _matching(SOURCE_ID, "not a source id: 1-200 characters, no slashes or control characters"),
     WithJsonSchema({"type": "string", "pattern": SOURCE_ID_PATTERN}),
 ]
@@ -169,14 +175,20 @@ class SearchRequest(BaseModel):
 
 
 class DocumentRequest(BaseModel):
-    """One article to add, or to put in place of the source with the same id. Exactly one of text and html."""
+    """One article to add, or to put in place of the source with the same id: its `text` or `html` with a
+    `source_id`, or only its `url`, and the service fetches the page."""
 
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
-            # a body with both or neither of text and html is refused
-            "oneOf": [{"required": ["text"]}, {"required": ["html"]}],
+            # text or html with a source id, or a url alone to fetch; both text and html are refused
+            "oneOf": [
+                {"required": ["source_id", "text"]},
+                {"required": ["source_id", "html"]},
+                {"required": ["url"], "not": {"anyOf": [{"required": ["text"]}, {"required": ["html"]}]}},
+            ],
             "examples": [
+                {"url": "https://example.org/nieuws/troepen"},
                 {
                     "source_id": "nos-2022-02-02-troepen",
                     "text": "De Verenigde Staten sturen 2.000 militairen naar Polen en Duitsland. "
@@ -185,12 +197,16 @@ class DocumentRequest(BaseModel):
                     "url": "https://example.org/nieuws/troepen",
                     "published": "2022-02-02",
                     "language": "nl",
-                }
+                },
             ],
         },
     )
 
-    source_id: SourceId = Field(description="Names the source; a document with an existing id replaces it.")
+    source_id: OptionalSourceId = Field(
+        default=None,
+        description="Names the source; a document with an existing id replaces it. Required with text or html; "
+        "with a url alone it defaults to one made from the page's canonical URL.",
+    )
     text: NotBlank | SkipJsonSchema[None] = Field(default=None, description="The article body as plain text.")
     html: NotBlank | SkipJsonSchema[None] = Field(
         default=None,
@@ -198,7 +214,12 @@ class DocumentRequest(BaseModel):
         "Fields given here override what the page says.",
     )
     title: str | None = Field(default=None, max_length=1000)
-    url: str | None = Field(default=None, max_length=4000)
+    url: str | None = Field(
+        default=None,
+        max_length=4000,
+        description="The article's address. Alone (no text or html), the service fetches the page (http or https; "
+        "not on a private network unless CROSSCHECK_FETCH_ALLOW_PRIVATE=1) and extracts it as for html.",
+    )
     published: IsoDate | None = Field(default=None, description="2022, 2022-02 or 2022-02-03.")
     language: str | None = Field(
         default=None,
@@ -211,11 +232,23 @@ class DocumentRequest(BaseModel):
     def _one_body(cls, data: Any) -> Any:
         if isinstance(data, dict):
             given = [key for key in ("text", "html") if key in data]
+            if not given and isinstance(data.get("url"), str):
+                return data  # the page is fetched
             if len(given) != 1:
-                raise ValueError("give exactly one of text and html" + (", not both" if given else ""))
+                raise ValueError("give exactly one of text and html, or a url alone" + (", not both" if given else ""))
             if data[given[0]] is None:
                 raise ValueError(f"{given[0]} must be a string, not null")
+            if data.get("source_id") is None:
+                raise ValueError(f"source_id is required with {given[0]}")
         return data
+
+    @property
+    def fetches(self) -> bool:
+        """Whether the service is to fetch the page at ``url``."""
+        return self.text is None and self.html is None
+
+    def metadata(self) -> dict[str, Any]:
+        return self.model_dump(include={"title", "url", "published", "language"}, exclude_none=True)
 
 
 class Health(BaseModel):

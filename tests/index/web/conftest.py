@@ -1,23 +1,14 @@
-"""The local news sites (tests/index/web/site.py) as a fixture, and a fetch policy that can reach them."""
+"""A fetch policy that can reach the local news sites (the ``sites`` fixture, tests/index/web/site.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
 from index.web.fetch import FetchPolicy
-from tests.index.web.site import NewsSites, news_sites
 
 # Below the slow page's delay and the huge page's size, so both fail as they would on the web.
 TEST_TIMEOUT = 1.0
 TEST_MAX_BYTES = 1024 * 1024
-
-
-@pytest.fixture
-def sites() -> Iterator[NewsSites]:
-    with news_sites() as running:
-        yield running
 
 
 @pytest.fixture
