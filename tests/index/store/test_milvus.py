@@ -1,7 +1,15 @@
-"""The Milvus store on milvus-lite against the conformance suite, and what only it does."""
+"""The Milvus store against the conformance suite, embedded (milvus-lite from a path) and as a
+server (milvus-lite's gRPC server in another process, reached by http:// as Milvus standalone
+would be: the server code path, HNSW and all), and what only it does."""
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -10,7 +18,8 @@ import tests.index.store.milvus_extra  # noqa: F401  (first: skips without the e
 from index.errors import IndexNotFoundError, ModelMismatchError
 from index.store import PassageStore, SearchFilters, StoreUnavailableError, open_store
 from index.store.milvus import MilvusTarget
-from tests.index.store.conformance import EMBEDDER, OpenStore, StoreConformance
+from tests.conftest import REPO
+from tests.index.store.conformance import EMBEDDER, OpenStore, StoreConformance, grouped
 
 pytestmark = pytest.mark.milvus
 
@@ -25,6 +34,73 @@ def open_test_store(tmp_path: Path) -> OpenStore:
 
 class TestMilvusLiteStore(StoreConformance):
     pass
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Milvus server on a free port: milvus-lite's own gRPC server, in a process of its own."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    data = tmp_path_factory.mktemp("milvus-server")
+    command = [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data), "--host", "127.0.0.1"]
+    server = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read().decode() if server.stderr else "server exited"
+                assert time.monotonic() < deadline, "the milvus-lite server did not start"
+                time.sleep(0.2)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def server_store(milvus_server: str, tmp_path: Path) -> OpenStore:
+    collection = f"t{uuid.uuid4().hex[:12]}"  # one store per test in the shared server
+
+    def opener() -> PassageStore:
+        from index.store.milvus import open_milvus_store
+
+        return open_milvus_store(
+            tmp_path, model=EMBEDDER.model_id, dimension=EMBEDDER.dimension, uri=milvus_server, collection=collection
+        )
+
+    return opener
+
+
+class TestMilvusServerStore(StoreConformance):
+    @pytest.fixture
+    def open_test_store(self, server_store: OpenStore) -> OpenStore:
+        return server_store
+
+
+def test_another_process_write_is_seen_after_refresh(server_store: OpenStore, milvus_server: str) -> None:
+    """Two processes on one server: the version row tells the reader, Strong consistency shows the write."""
+    store = server_store()
+    try:
+        version = store.version
+        script = (
+            "from pathlib import Path; from index.store.milvus import open_milvus_store;"
+            "from tests.index.store.conformance import EMBEDDER, ROMANIA, put;"
+            f"s = open_milvus_store(Path('.'), model=EMBEDDER.model_id, uri={milvus_server!r},"
+            f" collection={store.passages_collection.removesuffix('_passages')!r}); put(s, ROMANIA); s.close()"
+        )
+        writer = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert writer.returncode == 0, writer.stderr[-2000:]
+        assert store.refresh() is True and store.version != version
+        assert [s.source_id for s in store.sources()] == ["ro"]
+        assert set(grouped(store, "soldaten naar Roemenië")) == {"ro"}
+    finally:
+        store.close()
 
 
 DATES = ["", "2021", "2021-12", "2021-12-31", "2022", "2022-01", "2022-01-15", "2022-02", "2022-02-03", "2022-02-28"]
