@@ -153,3 +153,20 @@ def test_another_model_is_refused(open_test_store: OpenStore, tmp_path: Path) ->
     open_test_store().close()
     with pytest.raises(ModelMismatchError, match=EMBEDDER.model_id):
         open_store(tmp_path / "index", model="another-model", backend="milvus")
+
+
+def test_milvus_lite_in_a_second_process_is_one_clear_error(open_test_store: OpenStore, tmp_path: Path) -> None:
+    """milvus-lite locks its directory; the second process is told to use a server instead."""
+    store = open_test_store()
+    try:
+        script = (
+            "from pathlib import Path; from index.store.milvus import open_milvus_store;"
+            f"open_milvus_store(Path({str(tmp_path / 'index')!r}), model='m')"
+        )
+        second = subprocess.run(
+            [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, timeout=120, check=False
+        )
+        assert second.returncode != 0
+        assert "one process at a time" in second.stderr and "CROSSCHECK_MILVUS_URI=http://" in second.stderr
+    finally:
+        store.close()
