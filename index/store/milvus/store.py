@@ -419,10 +419,9 @@ class MilvusStore:
         over-fetch only, and one code path keeps lite and server results the same."""
         vectors = np.atleast_2d(np.asarray(vectors, dtype=np.float32))
         expression = self._filter_expression(filters or SearchFilters())
-        sources = self.counts().sources
-        if expression is None or not sources:
+        if expression is None:
             return [[] for _ in range(len(vectors))]
-        wanted = per_source * (max_sources or sources)
+        wanted = per_source * (max_sources or self._source_count())
         limit = min(MAX_TOPK, max(MIN_CANDIDATES, 4 * wanted))
         params = {} if self.target.lite else {"params": {"ef": limit}}
         found = self._client.search(
@@ -489,16 +488,15 @@ class MilvusStore:
         return out
 
     def neighbors(self, passage_id: int, before: int, after: int) -> list[Passage]:
-        found = self.passages([passage_id])
-        if not found:
-            return []
-        passage = found[0]
-        head = self._heads([passage.source_id])[passage.source_id]
-        return self._source_rows(
-            passage.source_id,
-            int(head["gen"]),
-            f" and position >= {passage.position - before} and position <= {passage.position + after}",
+        """Three round trips: the passage, its source's head (is it current?), the window."""
+        rows = self._current(
+            self._client.get(self.passages_collection, ids=[passage_id], output_fields=["source_id", "gen", "position"])
         )
+        if not rows:
+            return []
+        (row,) = rows
+        window = f" and position >= {row['position'] - before} and position <= {row['position'] + after}"
+        return self._source_rows(row["source_id"], int(row["gen"]), window)
 
     def source_passages(self, source_id: str) -> list[Passage]:
         head = self._heads([source_id]).get(source_id)
@@ -532,12 +530,15 @@ class MilvusStore:
         rows = self._query_all(self.sources_collection, f"kind == {HEAD}", SOURCE_FIELDS)
         return sorted((_record(row) for row in rows), key=lambda s: s.source_id)
 
+    def _source_count(self) -> int:
+        rows = self._client.query(self.sources_collection, filter=f"kind == {HEAD}", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"])
+
     def counts(self) -> Counts:
         """Sources are the committed heads; passages count every stored row (a write in flight
         or abandoned by a crash counts until its source is next written)."""
-        sources = self._client.query(self.sources_collection, filter=f"kind == {HEAD}", output_fields=["count(*)"])
         passages = self._client.query(self.passages_collection, filter="", output_fields=["count(*)"])
-        return Counts(int(sources[0]["count(*)"]), int(passages[0]["count(*)"]))
+        return Counts(self._source_count(), int(passages[0]["count(*)"]))
 
     def _query_all(self, collection: str, expression: str, fields: list[str]) -> Iterator[dict[str, Any]]:
         """Every row matching, past Milvus' window of 16,384 rows a query (one query when it
