@@ -25,21 +25,19 @@ from typing import Any
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
 
-# Dependencies first; a module imported by one listed here is listed too, so no compiled
-# module calls into source. Classes tests patch (e.g. ``Verifier``) stay out: compiled classes
-# cannot be patched.
-ENGINE = [
-    "service/analysis/model.py",
-    "service/analysis/lexicon.py",
-    "service/analysis/compounds.py",
-    "service/analysis/numbers.py",
-    "service/analysis/entities.py",
-    "service/analysis/pipeline.py",
-    "service/words.py",
-    "service/stance.py",
-]
-RECORD = "service/_compiled.json"
+# The modules to compile, in one list the Makefile reads too (its comments say what belongs there).
+MODULES = "service/engine/compiled_modules.txt"
 ROOT = Path(__file__).resolve().parent
+
+
+def engine_modules(listing: Path = ROOT / MODULES) -> list[str]:
+    """The paths listed in ``MODULES``: one a line, ``#`` comments and blank lines skipped."""
+    lines = (line.split("#", 1)[0].strip() for line in listing.read_text(encoding="utf-8").splitlines())
+    return [line for line in lines if line]
+
+
+ENGINE = engine_modules()
+RECORD = "service/_compiled.json"
 
 
 def wanted() -> bool:
@@ -90,5 +88,5 @@ def main() -> None:
     setup(**options)
 
 
-if __name__ == "__main__":  # as setuptools runs it; the Makefile's test imports ENGINE
+if __name__ == "__main__":  # as setuptools runs it; tests/test_deploy.py imports ENGINE
     main()

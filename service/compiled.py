@@ -88,6 +88,6 @@ def choose(record: Path = RECORD) -> str:
 
 def engine_build() -> str:
     """``compiled`` when the stance analysis runs as a C extension, else ``source``; for logs and benchmarks."""
-    from service import stance
+    from service.engine.stance import decide
 
-    return "compiled" if isinstance(stance.__loader__, importlib.machinery.ExtensionFileLoader) else "source"
+    return "compiled" if isinstance(decide.__loader__, importlib.machinery.ExtensionFileLoader) else "source"

@@ -44,9 +44,9 @@ from index.documents import Document
 from index.embedding import Embedder
 from index.errors import DocumentError, IndexCorruptError, ModelMismatchError
 from service.corpus import Corpus
+from service.engine.verdict import Verdict
 from service.errors import CrosscheckError
 from service.settings import Settings
-from service.verdict import Verdict
 from service.verify import Filters, Verification, Verifier
 
 VERDICTS: tuple[Verdict, ...] = ("supported", "refuted", "conflicting", "not_enough_evidence")

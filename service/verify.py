@@ -16,12 +16,11 @@ from dataclasses import dataclass, field, replace
 from itertools import islice
 
 from index.store import Passage, PassageHit, Snapshot, SourceHits, SourceRecord
-from service.analysis import Analysis, analyze, analyze_passage
-from service.analysis.lexicon import lexicon
 from service.corpus import Corpus, check_text
-from service.errors import InvalidInputError
-from service.nli import CrossEncoderNLI, NLIScorer, Probabilities, combine
-from service.stance import (
+from service.engine.analysis import Analysis, analyze, analyze_passage
+from service.engine.analysis.lexicon import lexicon
+from service.engine.nli import CrossEncoderNLI, NLIScorer, Probabilities, combine
+from service.engine.stance import (
     MIN_SIMILARITY,
     Coverage,
     Finding,
@@ -32,8 +31,9 @@ from service.stance import (
     compare,
     coverages,
 )
-from service.verdict import Verdict, overall, source_stance
-from service.words import WordMatcher
+from service.engine.verdict import Verdict, overall, source_stance
+from service.engine.words import WordMatcher
+from service.errors import InvalidInputError
 
 # Passages per source the stance analysis reads (the best by similarity); the
 # result shows ``top_k`` of them, decisive ones first.

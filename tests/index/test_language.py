@@ -6,7 +6,7 @@ import pytest
 
 from index import language
 from index.language import detect_language
-from service.analysis.pipeline import analysis_language
+from service.engine.analysis.pipeline import analysis_language
 
 
 def test_documents_are_told_among_the_supported_languages() -> None:

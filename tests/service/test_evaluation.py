@@ -9,6 +9,7 @@ import pytest
 
 from index.errors import ModelMismatchError
 from index.store import Passage, SourceRecord
+from service.engine.verdict import Verdict
 from service.evaluation import (
     ClaimsFileError,
     LabelledClaim,
@@ -26,7 +27,6 @@ from service.evaluation import (
     verify_labelled,
 )
 from service.settings import Settings
-from service.verdict import Verdict
 from service.verify import PassageResult, SourceResult, Verification, Verifier
 from tests.conftest import REPO, SHARED, FakeEmbedder
 

@@ -1,7 +1,7 @@
 """Optional NLI cross-encoder: entailment and contradiction probabilities join the decision.
 
 No multilingual NLI model ships with crosscheck (none exists on a package
-registry), so stance comes from the analysis in ``service.stance``. Users who
+registry), so stance comes from the analysis in ``service.engine.stance``. Users who
 have a sentence-transformers ``CrossEncoder`` trained for NLI (a local
 directory, or a hub name when they have a network) set ``CROSSCHECK_NLI_MODEL``.
 
@@ -24,8 +24,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, Protocol
 
+from service.engine.stance import PassageStance
 from service.errors import ConfigurationError
-from service.stance import PassageStance
 
 log = logging.getLogger(__name__)
 

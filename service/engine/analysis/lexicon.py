@@ -19,7 +19,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-from service.analysis.model import EntityKind
+from service.engine.analysis.model import EntityKind
 
 LANGUAGES = ("nl", "en")
 # UN M49 regions worth naming in news: Europe and its four parts.
@@ -154,7 +154,12 @@ def _entity_from_id(entity_id: str, names: list[str]) -> EntityInfo:
 
 @cache
 def lexicon() -> Lexicon:
-    raw = _raw()
+    """The lexicon of the bundled ``data/lexicon.json``, built once per process."""
+    return build(_raw())
+
+
+def build(raw: dict[str, Any]) -> Lexicon:
+    """A lexicon from the sections of a ``lexicon.json`` and the CLDR data (tests build their own)."""
     names: dict[tuple[str, ...], EntityInfo] = {}
     acronyms: dict[str, EntityInfo] = {}
     lowercase: set[tuple[str, ...]] = set()
@@ -313,7 +318,7 @@ def lexicon() -> Lexicon:
         place_anaphora=frozenset(fold(w) for w in raw["place_anaphora"]["words"]),
         english_verbs=frozenset(fold(w) for w in raw["english_verbs"]["words"]),
         lowercase_names=frozenset(lowercase),
-        stopwords=_stopwords(),
+        stopwords=_stopwords(raw["negation"]),
         content_cues=speech_positive
         | speech_negative
         | {p[0] for p in negative_predicates if len(p) == 1}
@@ -359,14 +364,13 @@ def _months() -> dict[str, int]:
 FUNCTION_ZIPF = 5.8
 
 
-def _stopwords() -> frozenset[str]:
+def _stopwords(negation: dict[str, list[str]]) -> frozenset[str]:
     """Function words of both languages: listed by stopwords-iso *and* very frequent, minus
-    the negation words the analysis reads."""
+    the negation words the analysis reads (``negation``, per language)."""
     import stopwordsiso
     from wordfreq import zipf_frequency
 
-    raw = _raw()
-    keep = {fold(w) for lang in LANGUAGES for w in raw["negation"][lang]}
+    keep = {fold(w) for lang in LANGUAGES for w in negation[lang]}
     words = {
         fold(word)
         for lang in LANGUAGES

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import analyze
-from service.analysis.numbers import APPROX_TOLERANCE, parse_digits
+from service.engine.analysis import analyze
+from service.engine.analysis.numbers import APPROX_TOLERANCE, parse_digits
 
 
 @pytest.mark.parametrize(

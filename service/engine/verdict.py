@@ -9,21 +9,19 @@ import math
 from collections.abc import Sequence
 from typing import Literal
 
-from service.stance import Stance
+from service.engine.stance.records import Stance
+from service.engine.stance.thresholds import MIXED_MARGIN, NEE_FLOOR
 
 Verdict = Literal["supported", "refuted", "conflicting", "not_enough_evidence"]
 
-# A source that holds both a supporting and a conflicting passage takes the
-# stronger side only when it is clearly stronger; otherwise it contradicts
-# itself on this claim and counts as neutral (with both passages shown).
-MIXED_MARGIN = 0.10
-# Confidence in "not enough evidence" falls as the closest passage gets closer
-# to deciding: a corpus that never mentions the claim is a confident answer.
-NEE_FLOOR = 0.5
-
 
 def source_stance(stances: Sequence[tuple[Stance, float]]) -> tuple[Stance, float, bool]:
-    """(stance, score, mixed) of one source from its passages' (stance, score) pairs."""
+    """(stance, score, mixed) of one source from its passages' (stance, score) pairs.
+
+    A source that holds both a supporting and a conflicting passage takes the stronger side
+    only when it is stronger by ``MIXED_MARGIN``; otherwise it contradicts itself on this claim
+    and counts as neutral (with both passages shown).
+    """
     support = sorted((s for st, s in stances if st == "supports"), reverse=True)
     conflict = sorted((s for st, s in stances if st == "conflicts"), reverse=True)
     if not support and not conflict:
@@ -45,7 +43,11 @@ def source_stance(stances: Sequence[tuple[Stance, float]]) -> tuple[Stance, floa
 
 
 def overall(sources: Sequence[tuple[Stance, float]], closest: float) -> tuple[Verdict, float]:
-    """The verdict over all sources; ``closest`` is how near any passage came to deciding (0-1)."""
+    """The verdict over all sources; ``closest`` is how near any passage came to deciding (0-1).
+
+    Confidence in "not enough evidence" falls as the closest passage gets closer to deciding
+    (never below ``NEE_FLOOR``): a corpus that never mentions the claim is a confident answer.
+    """
     support = [score for stance, score in sources if stance == "supports"]
     conflict = [score for stance, score in sources if stance == "conflicts"]
 

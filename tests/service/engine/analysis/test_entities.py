@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import analyze
+from service.engine.analysis import analyze
 
 
 def ids(text: str, language: str | None = None) -> list[str]:

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from service.words import ClaimWords, WordMatcher, lexical_similarity
+from service.engine.words import ClaimWords, WordMatcher, lexical_similarity
 
 FLOOR, FULL = 0.45, 0.75
 

@@ -14,9 +14,8 @@ from types import ModuleType
 
 import pytest
 
-from service import stance
-from service.analysis import analyze
-from service.stance import PassageStance, compare
+from service.engine.analysis import analyze
+from service.engine.stance import PassageStance, compare, decide
 
 
 def judge(claim: str, passage: str, similarity: float = 0.7, context: tuple[str, ...] = ()) -> PassageStance:
@@ -236,7 +235,7 @@ def test_a_brief_comparison_gives_the_full_stance_and_score(monkeypatch: pytest.
             assert brief == full
     # both rules answer some: too little of the claim, and values that rule a side out (patched in
     # the module run from source: compiled functions call each other directly, past any patch)
-    source = _from_source(stance, monkeypatch)
+    source = _from_source(decide, monkeypatch)
     monkeypatch.setattr(source, "_values_rule_out_a_side", lambda c: False)
     by_coverage = sum(source.compare(c, p, s, context=x, brief=True).brief for c, p, x, s in cases)
     assert 0 < by_coverage < answered_briefly < len(cases)

@@ -16,8 +16,8 @@ from dataclasses import dataclass, replace
 
 from rapidfuzz import fuzz, process
 
-from service.analysis.lexicon import EntityInfo, Lexicon, fold
-from service.analysis.model import EntityMention, Role, Token
+from service.engine.analysis.lexicon import EntityInfo, Lexicon, fold
+from service.engine.analysis.model import EntityMention, Role, Token
 
 PLACE_KINDS = frozenset({"country", "region", "place"})
 _COORDINATION = {"en", "and", "of", "or", ",", "&"}
@@ -239,7 +239,7 @@ def _possessive(tokens: Sequence[Token], token_index: int) -> bool:
 
 
 def _modifies_counted_noun(tokens: Sequence[Token], token_index: int, lexicon: Lexicon) -> bool:
-    from service.analysis.numbers import concept_of
+    from service.engine.analysis.numbers import concept_of
 
     return any(concept_of(t, lexicon) is not None for t in tokens[token_index + 1 : token_index + 3])
 

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from service.analysis.lexicon import Lexicon
-from service.analysis.model import Duration, Quantity, QuantityKind, Token, Year
+from service.engine.analysis.lexicon import Lexicon
+from service.engine.analysis.model import Duration, Quantity, QuantityKind, Token, Year
 
 # Relative room an approximate number leaves: "zo'n 100.000" allows 85,000-115,000.
 APPROX_TOLERANCE = 0.15

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from service.analysis import analyze
-from service.analysis.compounds import split_compound
+from service.engine.analysis import analyze
+from service.engine.analysis.compounds import split_compound
 
 
 @pytest.mark.parametrize(

@@ -6,10 +6,10 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 
-from service.analysis import entities, numbers
-from service.analysis.compounds import split_compound
-from service.analysis.lexicon import Lexicon, fold, lexicon
-from service.analysis.model import Analysis, Clause, EntityMention, Token
+from service.engine.analysis import entities, numbers
+from service.engine.analysis.compounds import split_compound
+from service.engine.analysis.lexicon import Lexicon, fold, lexicon
+from service.engine.analysis.model import Analysis, Clause, EntityMention, Token
 
 # Words (with inner hyphens and apostrophes), numbers in either convention with
 # an optional "-tal", a range dash between digits, and the punctuation clauses

@@ -6,7 +6,7 @@ and organisations with the role they play, and per clause its polarity
 (negation, denial), hedges and speech acts.
 """
 
-from service.analysis.model import (
+from service.engine.analysis.model import (
     Analysis,
     Clause,
     Duration,
@@ -15,6 +15,6 @@ from service.analysis.model import (
     Token,
     Year,
 )
-from service.analysis.pipeline import analyze, analyze_passage
+from service.engine.analysis.pipeline import analyze, analyze_passage
 
 __all__ = ["Analysis", "Clause", "Duration", "EntityMention", "Quantity", "Token", "Year", "analyze", "analyze_passage"]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from service.corpus import Corpus
+from service.engine.nli import CrossEncoderNLI, Probabilities, combine
+from service.engine.stance import Finding, PassageStance
 from service.errors import ConfigurationError
-from service.nli import CrossEncoderNLI, Probabilities, combine
 from service.settings import Settings
-from service.stance import Finding, PassageStance
 from service.verify import Verifier
 from tests.conftest import SEEDS, FakeEmbedder
 

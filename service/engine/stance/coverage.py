@@ -1,0 +1,80 @@
+"""How much of the claim a passage covers: its names, and its content words weighted by how much
+they say, in the passage alone and with the sentences around it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from service.engine.analysis import Analysis
+from service.engine.stance.actors import named_among
+from service.engine.stance.records import Coverage, claim_side
+from service.engine.stance.thresholds import CONTEXT_FACTOR, NAME_WEIGHT, WORD_FLOOR, WORD_FULL
+from service.engine.words import ClaimWords, WordCover, WordMatcher, specificity
+
+
+def coverages(
+    claim: Analysis, candidates: Sequence[Sequence[Analysis]], words: ClaimWords
+) -> list[tuple[Coverage, Coverage]]:
+    """Share of the claim's names and content words each candidate (a passage, then the sentences
+    around it) covers: with the sentences around, and in the passage alone.
+
+    Names may be found around the passage at a discount (anaphora: "het land", "hij"); the
+    second result counts the passage alone, for what must rest on it. Words weigh by how much
+    they say (``words.weights``, from their frequency in the claim's language). A claim's
+    candidates are covered together (:meth:`ClaimWords.covers`), and :func:`compare` takes
+    each one's result.
+    """
+    names = claim_side(claim).names
+    name_total = NAME_WEIGHT * len(names)
+    word_total = words.total_weight if words.words else 0.0
+    found: list[tuple[WordCover, WordCover]]
+    if words.words:
+        folds = [[a.content_folds for a in candidate] for candidate in candidates]
+        found = words.covers(folds, WORD_FLOOR, WORD_FULL, CONTEXT_FACTOR)
+    else:
+        found = [((0.0, ()), (0.0, ()))] * len(candidates)
+    result: list[tuple[Coverage, Coverage]] = []
+    for candidate, ((own_covered, own_word_gaps), (with_covered, with_word_gaps)) in zip(
+        candidates, found, strict=True
+    ):
+        passage_ids = candidate[0].entity_ids
+        context_ids = tuple(i for a in candidate[1:] for i in a.entity_ids)
+        own_name_gaps: list[str] = []
+        with_name_gaps: list[str] = []
+        nearby = 0  # names found only around the passage
+        for name, text in names.items():
+            if named_among(passage_ids, name):
+                continue
+            own_name_gaps.append(text)
+            if named_among(context_ids, name):
+                nearby += 1
+            else:
+                with_name_gaps.append(text)
+        own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps))
+        with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
+        result.append(
+            (
+                _covered(with_names, name_total, with_covered, word_total, with_name_gaps, with_word_gaps),
+                _covered(own_names, name_total, own_covered, word_total, own_name_gaps, own_word_gaps),
+            )
+        )
+    return result
+
+
+def _covered(
+    names: float, name_total: float, words: float, word_total: float, name_gaps: list[str], word_gaps: tuple[str, ...]
+) -> Coverage:
+    total = name_total + word_total
+    return Coverage(
+        (names + words) / total if total else 1.0,
+        words / word_total if word_total else 1.0,
+        (*name_gaps, *word_gaps),
+        every_word=not word_gaps,
+    )
+
+
+def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMatcher | None = None) -> ClaimWords:
+    """The claim's content words, weighted by how much they say, against a vocabulary."""
+    folds = [t.fold for t in claim.content]
+    weights = [specificity(t.lower, claim.language) for t in claim.content]
+    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)
