@@ -195,12 +195,16 @@ def best_clause(c: Comparison) -> Clause:
         return c.passage.clauses[0]
     claim_ids = {m.id for m in c.claim.entities}
     claim_words = {t.lemma for t in c.claim.content} | {t.fold for t in c.claim.content}
-
-    def weight(index: int) -> float:
+    # a loop, not max() with a nested key function: compiled, a closure and its environment
+    # refer to each other, a cycle only the collector frees
+    best, best_weight = 0, float("-inf")
+    for index, clause in enumerate(c.passage.clauses):
         ids = {m.id for m in c.passage.entities if m.clause == index}
         items = sum(1 for q in c.passage.quantities if q.clause == index)
-        clause = c.passage.clauses[index]
         words = {t.lemma for t in c.passage.content if clause.start <= t.start < clause.end}
-        return 2 * len(ids & claim_ids) + items * bool(c.claim.quantities) + len(words & claim_words) + 0.5 * len(words)
-
-    return c.passage.clauses[max(range(len(c.passage.clauses)), key=weight)]
+        weight = (
+            2 * len(ids & claim_ids) + items * bool(c.claim.quantities) + len(words & claim_words) + 0.5 * len(words)
+        )
+        if weight > best_weight:  # the first of equals, as max() gives
+            best, best_weight = index, weight
+    return c.passage.clauses[best]
