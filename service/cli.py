@@ -235,7 +235,20 @@ VERDICT_COLOURS = {"supported": "green", "refuted": "red", "conflicting": "magen
 @click.option("--source", "sources", multiple=True, metavar="ID", help="Only these sources (repeatable).")
 @click.option("--published-after", metavar="DATE", help="Only sources published on or after DATE (2022-02).")
 @click.option("--published-before", metavar="DATE", help="Only sources published on or before DATE.")
-@click.option("--json", "as_json", is_flag=True, help="The full result as JSON (the API's contract).")
+@click.option("--json", "as_json", is_flag=True, help="The full result as JSON (the API's contract); --format json.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "claimreview"]),
+    help="text (default), json (the API's contract) or claimreview (schema.org ClaimReview JSON-LD).",
+)
+@click.option(
+    "--appearance",
+    "appearances",
+    multiple=True,
+    metavar="URL",
+    help="Where the claim was seen (repeatable; the first is its first appearance): ClaimReview's itemReviewed.",
+)
 def check(
     claim: str,
     index_dir: Path | None,
@@ -245,22 +258,38 @@ def check(
     published_after: str | None,
     published_before: str | None,
     as_json: bool,
+    output_format: str | None,
+    appearances: tuple[str, ...],
 ) -> None:
     """Check a claim against every source: stance per source, with the reasons, and a verdict.
+
+    ClaimReview output names its author from CROSSCHECK_REVIEW_AUTHOR (and _TYPE, _URL) and links
+    to the web page at CROSSCHECK_PUBLIC_URL; docs/claimreview.md explains the rating scale.
 
     \b
     Examples:
       crosscheck check "1,000 troops moved to Romania"
       crosscheck check "Rusland heeft 300.000 militairen aan de grens" --json
       crosscheck check "2,000 troops moved to Romania" --published-after 2022-02
+      crosscheck check "1,000 troops moved to Romania" --format claimreview --appearance https://example.org/post
     """
+    from service.claimreview import claim_review
+    from service.schemas import verification_contract
+    from service.settings import reviewer
     from service.verify import Filters, Verifier
 
+    if as_json and output_format not in (None, "json"):
+        raise click.UsageError(f"--json and --format {output_format} ask for different outputs; give one")
     corpus = make_corpus(index_dir, model, top_k=top_k)
     corpus.index(bootstrap=True, notify=note)
     filters = Filters.of(sources or None, published_after, published_before)
-    result = VerificationResult.from_core(Verifier(corpus).verify(claim, filters=filters))
-    if as_json:
+    verification = Verifier(corpus).verify(claim, filters=filters)
+    if output_format == "claimreview":
+        review = claim_review(verification_contract(verification), reviewer(corpus.settings), appearances=appearances)
+        emit_json(review)
+        return
+    result = VerificationResult.from_core(verification)
+    if as_json or output_format == "json":
         emit_json(result.model_dump())
         return
     render_check(result)

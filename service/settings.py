@@ -19,6 +19,7 @@ from index.embedding import DEFAULT_MODEL
 from index.store.milvus.target import is_server_uri
 from index.web.fetch import FetchPolicy
 from service import __version__
+from service.claimreview import Reviewer
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -130,6 +131,23 @@ class Settings(BaseSettings):
     fetch_concurrency: int = Field(default=4, ge=1, le=32, description="Pages fetched at once.")
     fetch_max_redirects: int = Field(default=5, ge=0, le=20, description="Redirects followed per fetch.")
 
+    # -- publishing: schema.org ClaimReview output (check --format claimreview, Accept: application/ld+json) --
+    review_author: str = Field(
+        default="crosscheck",
+        min_length=1,
+        max_length=200,
+        description="Who publishes the reviews: the ClaimReview author's name (your desk or organisation).",
+    )
+    review_author_type: Literal["Organization", "Person"] = Field(
+        default="Organization", description="Whether the ClaimReview author is an Organization or a Person."
+    )
+    review_author_url: str | None = Field(default=None, description="The ClaimReview author's web address.")
+    public_url: str | None = Field(
+        default=None,
+        description="Address the web page is reached at (https://factcheck.example.org/); a ClaimReview's url is "
+        "this page checking the claim. Default: the address a request came in on, or http://HOST:PORT/.",
+    )
+
     # -- the HTTP service (crosscheck serve) --
     host: str = Field(default="127.0.0.1", min_length=1, description="Address the HTTP service binds to.")
     port: int = Field(default=8000, ge=0, le=65535, description="Port of the HTTP service (0: any free port).")
@@ -193,6 +211,17 @@ class Settings(BaseSettings):
                 )
             return tuple(str(origin) for origin in value)
         return value
+
+
+def reviewer(settings: Settings, page: str | None = None) -> Reviewer:
+    """Who publishes ClaimReview output, from the settings; ``page`` is the web page's address when known."""
+    page = settings.public_url or page or f"http://{settings.host}:{settings.port}/"
+    return Reviewer(
+        name=settings.review_author,
+        kind=settings.review_author_type,
+        url=settings.review_author_url,
+        page=page if page.endswith("/") else f"{page}/",
+    )
 
 
 def fetch_policy(settings: Settings) -> FetchPolicy:

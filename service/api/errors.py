@@ -84,7 +84,9 @@ DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     InvalidClaimError: (422, "invalid_claim"),
     InvalidInputError: (422, "invalid_input"),
     FetchRefusedError: (422, "fetch_refused"),
-    FetchError: (502, "fetch_failed"),
+    # 422, not 502: the request named a page that cannot be made into a document (gone, too large, not HTML,
+    # unreachable); the client can act on it, and the service itself is fine
+    FetchError: (422, "fetch_failed"),
     DocumentError: (422, "invalid_document"),
     UnknownSourceError: (404, "unknown_source"),
     IndexNotFoundError: (503, "index_unavailable"),
@@ -109,7 +111,6 @@ HTTP_CODES = {
     422: "validation_error",
     429: "too_many_requests",
     500: "internal_error",
-    502: "bad_gateway",
     503: "not_ready",
 }
 RETRY_AFTER_SECONDS = "5"
@@ -235,7 +236,6 @@ def documented(*statuses: int) -> dict[int | str, dict[str, Any]]:
         413: "The request body is larger than CROSSCHECK_MAX_BODY_BYTES",
         422: "A field is missing, malformed or out of range; `fields` names it",
         500: "An unexpected error; the server log has the traceback under `request_id`",
-        502: "The page at `url` could not be fetched or read (not found, timed out, too large, not HTML)",
         503: "The index is still loading or cannot be read; see /readyz",
     }
     return {status: {"model": ErrorBody, "description": descriptions[status]} for status in statuses}

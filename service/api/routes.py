@@ -10,7 +10,7 @@ import io
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, File, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, Depends, File, Path, Query, Request, Response, UploadFile, status
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 
@@ -29,8 +29,10 @@ from service.api.schemas import (
     SearchRequest,
     VerifyRequest,
 )
+from service.claimreview import MEDIA_TYPE, accepts_claimreview, claim_review_json
 from service.corpus import too_long
-from service.schemas import SearchResponse, SourceInfo, VerificationResult, verification_json
+from service.schemas import SearchResponse, SourceInfo, VerificationResult, verification_contract, verification_json
+from service.settings import reviewer
 
 router = APIRouter()
 
@@ -93,14 +95,30 @@ def _example(payload: Any) -> dict[str, Any]:
     "/v1/verify",
     tags=["verify"],
     summary="Check a claim against every source",
-    response_description="The verdict, and per source its stance with the passages and reasons behind it",
+    response_description="The verdict, and per source its stance with the passages and reasons behind it; "
+    "with Accept: application/ld+json, the same as a schema.org ClaimReview",
     response_model=VerificationResult,
-    responses=documented(400, 404, 413, 422, 500, 503),
+    responses={
+        200: {"content": {MEDIA_TYPE: {"schema": {"type": "object", "description": "schema.org ClaimReview"}}}},
+        **documented(400, 404, 413, 422, 500, 503),
+    },
 )
-async def verify(body: Annotated[VerifyRequest, Depends(verify_request)], checks: ChecksDep) -> Response:
+async def verify(
+    body: Annotated[VerifyRequest, Depends(verify_request)], checks: ChecksDep, request: Request
+) -> Response:
     """For each source, the passages that support or conflict with the claim and why, and an overall verdict
-    (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`."""
+    (`supported`, `refuted`, `conflicting` or `not_enough_evidence`). The same JSON as `crosscheck check --json`.
+    Sent with `Accept: application/ld+json`, the answer is the result as schema.org ClaimReview JSON-LD (as
+    `crosscheck check --format claimreview`; see docs/claimreview.md)."""
     result = await checks.verify(body.claim, top_k=body.top_k, filters=body.filters())
+    if accepts_claimreview(request.headers.get("accept")):  # read here: no dependency cost on the hot route
+        settings = request.app.state.crosscheck.settings
+        review = claim_review_json(
+            verification_contract(result),
+            reviewer(settings, page=str(request.base_url)),
+            appearances=body.appearances or (),
+        )
+        return Response(review, media_type=MEDIA_TYPE)
     return Response(verification_json(result), media_type="application/json")
 
 
@@ -207,15 +225,15 @@ def sources(corpus: CorpusDep) -> list[SourceInfo]:
     responses={
         200: {"model": SourceInfo, "description": "Replaced the source with this id, or it was unchanged"},
         201: _example(SOURCE_EXAMPLE) | {"description": "Added a new source"},
-        **documented(400, 401, 403, 413, 422, 500, 502, 503),
+        **documented(400, 401, 403, 413, 422, 500, 503),
     },
 )
 def put_document(body: DocumentRequest, corpus: CorpusDep, response: Response) -> SourceInfo:
     """Needs the API key. The document is split into sentences, embedded and saved as a new index
     generation before the answer is sent: the next request, in any worker, sees it, and it survives a restart.
     201 when the source is new, 200 when it replaced one (or was identical to it). With a `url` alone the page
-    is fetched first: a URL that may not be fetched answers 422, one that fails (404, timeout, too large, not
-    HTML) 502, each with the reason."""
+    is fetched first: a URL that may not be fetched (`fetch_refused`) or that fails (`fetch_failed`: 404, timeout,
+    too large, not HTML) answers 422 with the reason."""
     if body.fetches:
         change, record = corpus.put_url(str(body.url), source_id=body.source_id, overrides=body.metadata())
     else:

@@ -117,6 +117,12 @@ class VerifyRequest(CheckOptions):
         description="The claim, in English or Dutch: a sentence or two. Longer than CROSSCHECK_MAX_CLAIM_CHARS "
         "(default 2,000 characters) is refused.",
     )
+    appearances: list[Annotated[str, Field(max_length=4000, pattern=r"^https?://\S+$")]] | None = Field(
+        default=None,
+        max_length=20,
+        description="Where the claim was seen (http(s) URLs, the first being where it first appeared); used only "
+        "in ClaimReview output (Accept: application/ld+json), as the reviewed Claim's appearances.",
+    )
 
 
 class BatchRequest(CheckOptions):

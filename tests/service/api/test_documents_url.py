@@ -40,7 +40,7 @@ def test_post_a_url_when_private_addresses_are_allowed(
     assert again.status_code == 200 and again.json()["title"] == "Own title"
     assert again.json()["source_id"] == info["source_id"]
     missing = client.post("/v1/documents", json={"url": sites.wire.url("/missing")}, headers=AUTH)
-    assert missing.status_code == 502 and missing.json()["error"] == "fetch_failed"
+    assert missing.status_code == 422 and missing.json()["error"] == "fetch_failed"
     assert "answered 404" in missing.json()["message"]
     unauthorised = client.post("/v1/documents", json={"url": url})
     assert unauthorised.status_code == 401
