@@ -12,6 +12,7 @@ import sys
 import tomllib
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -32,18 +33,24 @@ def _compose_command() -> list[str]:
     return [found]
 
 
-def test_compose_file_is_valid_for_a_compose_parser(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CROSSCHECK_")}
+def _compose_config(cwd: Path, *options: str) -> dict[str, Any]:
+    """The file as the compose parser resolves it, with none of this shell's settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CROSSCHECK_", "MINIO_"))}
     run = subprocess.run(
-        [*_compose_command(), "-f", str(COMPOSE), "config"],
+        [*_compose_command(), "-f", str(COMPOSE), *options, "config"],
         capture_output=True,
         text=True,
         env=env,
-        cwd=tmp_path,
+        cwd=cwd,
         check=False,
     )
     assert run.returncode == 0, run.stderr
-    config = yaml.safe_load(run.stdout)
+    config: dict[str, Any] = yaml.safe_load(run.stdout)
+    return config
+
+
+def test_compose_file_is_valid_for_a_compose_parser(tmp_path: Path) -> None:
+    config = _compose_config(tmp_path)
     service = config["services"]["crosscheck"]
     assert Path(service["build"]["context"]) == REPO
     assert service["volumes"] == ["crosscheck-index:/data:rw"]
@@ -57,17 +64,7 @@ MILVUS_SERVICES = {"etcd", "minio", "milvus", "crosscheck-milvus"}
 
 
 def test_compose_profile_milvus_runs_milvus_standalone_with_the_service_pointed_at_it(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CROSSCHECK_", "MINIO_"))}
-    run = subprocess.run(
-        [*_compose_command(), "-f", str(COMPOSE), "--profile", "milvus", "config"],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=tmp_path,
-        check=False,
-    )
-    assert run.returncode == 0, run.stderr
-    services = yaml.safe_load(run.stdout)["services"]
+    services = _compose_config(tmp_path, "--profile", "milvus")["services"]
     assert set(services) >= MILVUS_SERVICES
     for name in MILVUS_SERVICES:
         assert services[name].get("profiles") == ["milvus"], f"{name} runs only with the profile"
