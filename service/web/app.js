@@ -10,6 +10,10 @@ const button = $("check");
 const statusLine = $("status");
 const errorBox = $("error");
 const result = $("result");
+const publish = $("publish");
+const reviewButton = $("claimreview");
+const reviewOutput = $("claimreview-output");
+let lastBody = null;  // the request behind the result shown, asked again as ClaimReview
 
 function setStatus(text, state) {
   statusLine.textContent = text;
@@ -42,6 +46,9 @@ async function watchReadiness() {
 function render(data) {
   renderResult(result, data);
   result.hidden = false;
+  publish.hidden = false;
+  reviewOutput.hidden = true;
+  reviewOutput.textContent = "";
   $("verdict-label").focus({ preventScroll: true });
 }
 
@@ -81,6 +88,7 @@ async function check(event) {
       showError(`Could not check the claim: ${message}`);
       return;
     }
+    lastBody = body;
     render(data);
   } catch (err) {
     showError(`Could not reach the server: ${err.message}`);
@@ -90,7 +98,35 @@ async function check(event) {
   }
 }
 
+// -- ClaimReview: the server makes it (Accept: application/ld+json), so it matches the CLI and API exactly --
+async function showClaimReview() {
+  if (!lastBody) return;
+  errorBox.hidden = true;
+  reviewButton.disabled = true;
+  try {
+    const response = await fetch("/v1/verify", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/ld+json" },
+      body: JSON.stringify(lastBody),
+    });
+    const data = await response.json().catch(() => null);
+    if (!response.ok) {
+      const message = data && data.message ? data.message : `the server answered ${response.status}`;
+      showError(`Could not make the ClaimReview: ${message}`);
+      return;
+    }
+    reviewOutput.textContent = JSON.stringify(data, null, 2);
+    reviewOutput.hidden = false;
+    reviewOutput.focus({ preventScroll: true });
+  } catch (err) {
+    showError(`Could not reach the server: ${err.message}`);
+  } finally {
+    reviewButton.disabled = false;
+  }
+}
+
 form.addEventListener("submit", check);
+reviewButton.addEventListener("click", showClaimReview);
 claimBox.addEventListener("keydown", (event) => {
   if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
     event.preventDefault();

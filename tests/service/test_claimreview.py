@@ -129,3 +129,24 @@ def test_cli_check_format_claimreview(isolated_env: Path, monkeypatch: pytest.Mo
     assert review["url"].startswith("https://factcheck.example.nl/?claim=1%2C000")
     both = CliRunner().invoke(cli_module.cli, ["check", "x y z", "--json", "--format", "claimreview"])
     assert both.exit_code == 2 and "give one" in both.output
+
+
+@pytest.mark.integration
+def test_the_docs_example_is_real_output(seed_corpus: Any) -> None:
+    """docs/claimreview.md's first example is what the seeds and the bundled model give (its date aside)."""
+    import re
+
+    from service.schemas import verification_contract
+    from service.verify import Verifier
+    from tests.conftest import REPO
+
+    doc = (REPO / "docs" / "claimreview.md").read_text(encoding="utf-8")
+    example = json.loads(re.findall(r"```json\n(.*?)```", doc, re.S)[0])
+    result = Verifier(seed_corpus).verify("1,000 troops moved to Romania")
+    review = claim_review(
+        verification_contract(result),
+        Reviewer(name="crosscheck", page="http://127.0.0.1:8000/"),  # the defaults: no CROSSCHECK_REVIEW_* set
+        appearances=["https://social.example/posts/1"],
+        published=example["datePublished"],
+    )
+    assert review == example

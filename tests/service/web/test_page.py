@@ -122,3 +122,25 @@ def test_text_from_sources_is_shown_as_text_never_run(page: Any, live_server: Li
         screenshot(page, "web-escaping.png")
     finally:
         httpx.delete(f"{live_server.url}/v1/documents/xss-probe", headers=headers)
+
+
+def test_the_claimreview_button_shows_valid_json_ld(page: Any, live_server: LiveServer) -> None:
+    import json
+
+    from tests.service.schemaorg import claimreview_problems
+
+    page.goto(live_server.url)
+    page.wait_for_selector(".cc-status[data-state='ready']", timeout=30_000)
+    assert page.locator("#publish").is_hidden()  # nothing to publish before a check
+    check(page, "1,000 troops moved to Romania")
+    page.get_by_role("button", name="ClaimReview JSON-LD").click()
+    output = page.locator("#claimreview-output")
+    output.wait_for(state="visible", timeout=30_000)
+    review = json.loads(output.inner_text())
+    assert claimreview_problems(review) == []
+    assert review["claimReviewed"] == "1,000 troops moved to Romania"
+    assert review["reviewRating"]["alternateName"] == "Supported"
+    assert review["url"].startswith(f"{live_server.url}/?claim=")
+    assert sorted(c["identifier"] for c in review["citation"]) == list(THOUSAND_TO_ROMANIA)
+    screenshot(page, "web-claimreview.png")
+    assert page.problems == []
