@@ -70,6 +70,13 @@ class Lexicon:
     compound_heads: tuple[tuple[str, str], ...]  # (word, concept) for words of five letters or more, longest first
     vague: dict[str, dict[str, tuple[float, float]]]  # language -> phrase -> range
     approximators: dict[str, str]  # folded phrase -> approx | min | max
+    strict_bounds: frozenset[str]  # folded phrases of bounds that exclude their figure ("more than")
+    year_bounds: dict[str, str]  # folded phrase before a date -> before | after
+    ordinals: dict[str, int]  # folded ordinal word -> its number, both languages
+    ordinal_suffixes: frozenset[str]  # "rd" in "3rd", "de" in "3de"
+    multipliers: dict[str, float]  # "twice", "verdubbeld", "tenfold" -> the factor
+    times_words: frozenset[str]  # "times", "keer": "10 times" is a factor before a comparative
+    comparatives: frozenset[str]
     time_units: dict[str, tuple[str, float]]  # folded word -> (unit, days)
     roles: dict[str, str]  # folded preposition -> role
     negation: frozenset[str]
@@ -268,6 +275,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
         if not kind.startswith("_")
         for phrase in phrases
     }
+    multipliers = raw["multipliers"]
     time_units = {
         fold(word): (unit, float(spec["days"]))
         for unit, spec in raw["time_units"].items()
@@ -295,6 +303,13 @@ def build(raw: dict[str, Any]) -> Lexicon:
         ),
         vague=vague,
         approximators=approximators,
+        strict_bounds=frozenset(fold(w) for w in raw["strict_bounds"]["words"]),
+        year_bounds={fold(w): kind for kind in ("before", "after") for w in raw["year_bounds"][kind]},
+        ordinals={fold(w): int(n) for lang in LANGUAGES for w, n in raw["ordinals"][lang].items()},
+        ordinal_suffixes=frozenset(raw["ordinals"]["suffixes"]),
+        multipliers={fold(w): float(n) for w, n in multipliers["words"].items()},
+        times_words=frozenset(fold(w) for w in multipliers["times"]),
+        comparatives=frozenset(fold(w) for w in multipliers["comparatives"]),
         time_units=time_units,
         roles=roles,
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),

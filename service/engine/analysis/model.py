@@ -39,16 +39,22 @@ class Quantity:
     end: int
     clause: int
     contrasted: bool = False  # "in plaats van ...": the value the sentence sets aside
+    strict: bool = False  # a bound that excludes its own figure: "more than 79%", "minder dan 50"
 
 
 @dataclass(frozen=True)
 class Year:
+    """A year, with the month and day when the text gives a date, and a bound ("before 1998")."""
+
     value: int
     text: str
     start: int
     end: int
     clause: int
     contrasted: bool = False
+    bound: Literal["", "before", "after"] = ""
+    month: int = 0  # 1-12; 0 when not given
+    day: int = 0  # 1-31; 0 when not given
 
 
 @dataclass(frozen=True)

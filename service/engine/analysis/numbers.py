@@ -35,7 +35,17 @@ _MAGNITUDES = {
     "billion": 1e9,
     "mld": 1e9,
     "bn": 1e9,
+    "trillion": 1e12,
+    "biljoen": 1e12,
+    # the Indian numbering system, common in English-language news from South Asia
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "crore": 1e7,
+    "crores": 1e7,
 }
+CURRENCY_SYMBOLS = frozenset({"$", "€", "£", "¥", "₹"})
+# A day of the month is a number from 1 to 31 written next to a month's name.
+_DAY_RANGE = range(1, 32)
 # Only these morphemes are tried with text2num, which is slow on arbitrary words.
 _NUMBER_MORPHEMES = {
     "nl": "een|eén|één|twee|drie|vier|vijf|zes|zeven|acht|negen|tien|elf|twaalf|der|veer|vijf|zes|zeven|acht|negen"
@@ -239,6 +249,85 @@ def _contrasted(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> bool:
     return False
 
 
+def _ranks_and_factors(tokens: Sequence[Token], lexicon: Lexicon) -> dict[int, tuple[float, int, str]]:
+    """Ordinals ("third", "3rd", "derde", "3e") and multiplier words ("twice", "tenfold",
+    "verdubbeld"): token index -> (value, end token, concept "ordinal" or "multiplier").
+
+    A rank or a factor is compared only with another one, never with an amount.
+    """
+    found: dict[int, tuple[float, int, str]] = {}
+    for i, token in enumerate(tokens):
+        if token.fold in lexicon.multipliers:
+            found[i] = (lexicon.multipliers[token.fold], i + 1, "multiplier")
+        elif token.fold in lexicon.ordinals:
+            if token.fold == "second" and i > 0 and tokens[i - 1].fold in {"a", "per", "one"}:
+                continue  # a unit of time
+            found[i] = (float(lexicon.ordinals[token.fold]), i + 1, "ordinal")
+        elif " " in token.fold and token.fold.rsplit(" ", 1)[1] in lexicon.ordinals:
+            tens = _word_number(token.fold.rsplit(" ", 1)[0].split(), "en")  # "twenty-first"
+            if tens is not None:
+                found[i] = (tens + lexicon.ordinals[token.fold.rsplit(" ", 1)[1]], i + 1, "ordinal")
+        elif _suffixed(tokens, i, lexicon) and not _next_to_month(tokens, i, i + 2, lexicon):
+            found[i] = (float(token.text), i + 2, "ordinal")  # "3rd", "3e"; "August 16th" is a date
+    return found
+
+
+def _suffixed(tokens: Sequence[Token], i: int, lexicon: Lexicon) -> bool:
+    """Digits written with an ordinal ending: "3rd", "16th", "3e"."""
+    return (
+        tokens[i].text.isdigit()
+        and i + 1 < len(tokens)
+        and tokens[i + 1].start == tokens[i].end
+        and tokens[i + 1].lower in lexicon.ordinal_suffixes
+    )
+
+
+def _next_to_month(tokens: Sequence[Token], start: int, end: int, lexicon: Lexicon) -> bool:
+    return (start > 0 and tokens[start - 1].fold in lexicon.months) or (
+        end < len(tokens) and tokens[end].fold in lexicon.months
+    )
+
+
+def _days(tokens: Sequence[Token], lexicon: Lexicon) -> set[int]:
+    """Token indices of days of the month: "29" in "April 29, 2000", "29 april 2000", "August 16th"."""
+    days = set()
+    for i, token in enumerate(tokens):
+        if token.text.isdigit() and len(token.text) <= 2 and int(token.text) in _DAY_RANGE:
+            end = i + 2 if _suffixed(tokens, i, lexicon) else i + 1
+            if _next_to_month(tokens, i, end, lexicon):
+                days.add(i)
+    return days
+
+
+def _date_before(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple[int, int, int, str]:
+    """The date written before the year at ``index``: (first token, month, day, bound).
+
+    "April 29, 2000", "29 april 2000", "May 2019"; a bound word before it ("before",
+    "voor", "after", "na") makes the date a bound."""
+    first, month, day = index, 0, 0
+    j = index - 1
+    if j >= 0 and tokens[j].text == ",":
+        j -= 1
+    if j >= 1 and tokens[j].lower in lexicon.ordinal_suffixes and _suffixed(tokens, j - 1, lexicon):
+        j -= 1  # "August 16th, 2018"
+    if (
+        j >= 1
+        and tokens[j].text.isdigit()
+        and int(tokens[j].text) in _DAY_RANGE
+        and tokens[j - 1].fold in lexicon.months
+    ):
+        month, day, first = lexicon.months[tokens[j - 1].fold], int(tokens[j].text), j - 1
+    elif j >= 0 and tokens[j].fold in lexicon.months:
+        month, first = lexicon.months[tokens[j].fold], j
+        if j >= 1 and tokens[j - 1].text.isdigit() and int(tokens[j - 1].text) in _DAY_RANGE:
+            day, first = int(tokens[j - 1].text), j - 1
+    lead = first - 1 if first > 0 and tokens[first - 1].fold in {"on", "in", "op", "of"} else first
+    bound = _phrase_before(tokens, lead, lexicon.year_bounds)
+    if bound is not None:
+        return bound[1], month, day, bound[0]
+    return first, month, day, ""
+
+
 def extract(
     text: str, tokens: Sequence[Token], language: str, lexicon: Lexicon, clause_of: dict[int, int]
 ) -> tuple[list[Quantity], list[Year], list[Duration]]:
@@ -247,7 +336,8 @@ def extract(
     years: list[Year] = []
     durations: list[Duration] = []
     numbers = sorted(_numbers(tokens, language) + _vague(tokens, lexicon, language), key=lambda n: n.start)
-    used: set[int] = set()
+    special = _ranks_and_factors(tokens, lexicon)
+    used: set[int] = _days(tokens, lexicon) | set(special)
     for k, number in enumerate(numbers):
         if number.start in used:
             continue
@@ -287,11 +377,40 @@ def extract(
             after_time_word = number.start > 0 and tokens[number.start - 1].fold in YEAR_PREPOSITIONS
             is_year = after_time_word or _counted(tokens, number.end, lexicon, reach=YEAR_COUNT_REACH)[0] is None
         if is_year:
-            years.append(Year(int(number.value), raw, first.start, last.end, clause, contrasted))
+            begin_index, month, day, bound = _date_before(tokens, number.start, lexicon)
+            begin = tokens[begin_index]
+            years.append(
+                Year(
+                    int(number.value),
+                    text[begin.start : last.end],
+                    begin.start,
+                    last.end,
+                    clause,
+                    contrasted,
+                    "before" if bound == "before" else ("after" if bound == "after" else ""),
+                    month,
+                    day,
+                )
+            )
             continue
         start_token = number.start
         kind: QuantityKind = "exact"
         low = high = number.value
+        strict = False
+        # "$90 million": the currency says what is counted, and a bound stands before it
+        lead = number.start
+        if lead > 0 and tokens[lead - 1].text in CURRENCY_SYMBOLS:
+            lead -= 1
+            start_token = lead
+            if concept is None:
+                concept, noun = "money", tokens[lead].text
+        after = tokens[number.end].fold if number.end < len(tokens) else ""
+        if after in lexicon.times_words and (
+            after == "fold" or (number.end + 1 < len(tokens) and tokens[number.end + 1].fold in lexicon.comparatives)
+        ):
+            # "10 times more", "tien keer zo groot", "10-fold": a factor, not an amount
+            concept, noun = "multiplier", tokens[number.end].text
+            last = tokens[number.end]
         # a range: "1.000 tot 5.000", "between 1,000 and 5,000", "1,000-5,000"
         nxt = numbers[k + 1] if k + 1 < len(numbers) else None
         if (
@@ -321,7 +440,7 @@ def extract(
             if quantifier:
                 start_token = quantifier[1]
         else:
-            approx = _phrase_before(tokens, number.start, lexicon.approximators)
+            approx = _phrase_before(tokens, lead, lexicon.approximators)
             if number.approx or (approx and approx[0] == "approx"):
                 kind = "approx"
                 low, high = number.value * (1 - APPROX_TOLERANCE), number.value * (1 + APPROX_TOLERANCE)
@@ -329,6 +448,8 @@ def extract(
                 kind, high = "min", float("inf")
             elif approx and approx[0] == "max":
                 kind, low = "max", 0.0
+            if approx and kind in {"min", "max"}:
+                strict = " ".join(t.fold for t in tokens[approx[1] : lead]) in lexicon.strict_bounds
             if approx:
                 start_token = approx[1]
             if kind == "exact":
@@ -354,6 +475,26 @@ def extract(
                 end=last.end,
                 clause=clause,
                 contrasted=contrasted,
+                strict=strict,
             )
         )
+    for index, (value, end, concept) in special.items():
+        begin, final = tokens[index], tokens[end - 1]
+        noun = _counted(tokens, end, lexicon)[1] if concept == "ordinal" else None
+        quantities.append(
+            Quantity(
+                value=value,
+                low=value,
+                high=value,
+                kind="exact",
+                concept=concept,
+                noun=noun,
+                text=text[begin.start : final.end],
+                start=begin.start,
+                end=final.end,
+                clause=clause_of.get(index, 0),
+                contrasted=_contrasted(tokens, index, lexicon),
+            )
+        )
+    quantities.sort(key=lambda q: q.start)
     return quantities, years, durations

@@ -18,7 +18,7 @@ _TOKEN = re.compile(
     r"\d+(?:[.,]\d+)*(?:-?tal)?"
     r"|[^\W\d_]+(?:['’\-][^\W\d_]+)*"
     r"|(?<=\d)[-–](?=\d)"
-    r"|[%€$;:,\"“”„«»]"
+    r"|[%€$£¥₹;:,\"“”„«»]"
 )
 _ANALYSIS_LANGUAGES = ("nl", "en")
 SPEAKER_KINDS = frozenset({"person", "org", "country", "name", "region"})

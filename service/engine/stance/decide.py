@@ -266,6 +266,17 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
     anchors = [f for f in matches if (f.slot in VALUE_SLOTS and f.exact) or (f.slot == "actor" and actor_anchor)]
     if names_anchor(c):
         anchors.append(Finding("names", "match", None, None, "the source names the same actors and places"))
+    short = any(f.relation in {"missing", "compatible"} and f.slot in VALUE_SLOTS for f in c.findings)
+    if (
+        c.same_measure
+        and not short
+        and e.own_cover.words >= SUPPORT_WORDS
+        and e.similarity >= CONTENT_ANCHOR_SIMILARITY
+    ):
+        # "Ali grossed less than $90 million" / "the film went on to gross $187.7 million": the
+        # passage says what happened in its own words, and gives another figure for the same measure;
+        # not when it falls short of the claim elsewhere (a part of the troops, to one of the places)
+        anchors.append(Finding("measure", "match", None, None, "the source measures the same thing for the same event"))
     if e.own_cover.every_word and e.own >= CONTENT_ANCHOR_COVERAGE and e.similarity >= CONTENT_ANCHOR_SIMILARITY:
         # "Ongeveer 40.000 mensen zijn de afgelopen week uit de regio gevlucht": everything but the figure matches
         anchors.append(Finding("content", "match", None, None, "the source says everything else the claim says"))

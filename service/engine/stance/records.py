@@ -181,6 +181,8 @@ class Comparison:
         self.side: Final = side
         self.findings: list[Finding] = []
         self.set_aside = False  # the passage names the claim's value as the one it replaces
+        # a differing value measures the same thing: the same counted noun or concept, or a date
+        self.same_measure = False
 
     def add(self, finding: Finding) -> None:
         self.findings.append(finding)

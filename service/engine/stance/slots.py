@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from service.engine.analysis import Quantity
+from service.engine.analysis import Quantity, Year
 from service.engine.analysis.entities import PLACE_KINDS
-from service.engine.analysis.lexicon import Lexicon
+from service.engine.analysis.lexicon import Lexicon, fold
+from service.engine.analysis.numbers import APPROX_TOLERANCE, EXACT_TOLERANCE
 from service.engine.stance.records import (
     PLACE_SLOTS,
     SPATIAL_ROLES,
@@ -35,8 +36,13 @@ def related_places(a: str, b: str, lex: Lexicon) -> Literal["same", "narrower", 
 
 
 def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "weak", "differs", "vague"]:
-    overlap = claim.low <= passage.high and passage.low <= claim.high
+    """How the passage's figure relates to the claim's: bounds are intervals, not equalities."""
     precise = {"exact", "approx"}
+    if claim.kind in BOUNDS and passage.kind in precise:
+        return _within_bound(claim, passage)
+    if claim.kind in BOUNDS and passage.kind in BOUNDS:
+        return _bounds_relate(claim, passage)
+    overlap = claim.low <= passage.high and passage.low <= claim.high
     if overlap:
         if passage.kind in precise and claim.low <= passage.value <= claim.high:
             return "match"  # the source's figure lies where the claim puts it ("at least eleven" / "elf")
@@ -51,25 +57,78 @@ def quantities_relate(claim: Quantity, passage: Quantity) -> Literal["match", "w
     return "differs"
 
 
+BOUNDS = frozenset({"min", "max"})
+
+
+def _within_bound(claim: Quantity, passage: Quantity) -> Literal["match", "weak", "differs"]:
+    """A figure against a bound: "80 caps" is "more than 75 caps", "79%" is not "over 79%", and
+    "$187.7 million" is not "less than $90 million". A rough figure straddling the bound is weak."""
+    low, high = (passage.value, passage.value) if passage.kind == "exact" else (passage.low, passage.high)
+    low_holds, high_holds = _holds(claim, low), _holds(claim, high)
+    if low_holds and high_holds:
+        return "match"
+    if not low_holds and not high_holds:
+        return "differs"
+    return "weak"
+
+
+def _holds(bound: Quantity, value: float) -> bool:
+    """Does ``value`` lie within the claim's bound? A strict bound excludes its own figure."""
+    if bound.kind == "min":
+        return value > bound.value if bound.strict else value >= bound.value * (1 - EXACT_TOLERANCE)
+    return value < bound.value if bound.strict else value <= bound.value * (1 + EXACT_TOLERANCE)
+
+
+def _bounds_relate(claim: Quantity, passage: Quantity) -> Literal["match", "weak", "differs"]:
+    """A bound against a bound. A source's strict bound reports about its figure: "over 2.3 million
+    copies" does not make "more than 3 million" true (read as 2.3 million up to APPROX_TOLERANCE
+    above it); opposite bounds that leave no room between them differ."""
+    bound, figure = claim.value, passage.value
+    if claim.kind != passage.kind:
+        # "less than 122.5 million" / "over 123 million"; "under 114,000" / "more than 114,000"
+        apart = figure >= bound if claim.kind == "max" else figure <= bound
+        touching = figure == bound and not (claim.strict or passage.strict)
+        return "differs" if apart and not touching else "weak"
+    if claim.kind == "min":
+        if figure >= bound:
+            return "match"  # "over 2.3 million" confirms "more than 2 million"
+        reach = figure * (1 + APPROX_TOLERANCE) if passage.strict else float("inf")
+        return "differs" if reach < bound else "weak"
+    if figure <= bound:
+        return "match"
+    reach = figure * (1 - APPROX_TOLERANCE) if passage.strict else 0.0
+    return "differs" if reach > bound else "weak"
+
+
 def _close(a: float, b: float, tolerance: float = 0.005) -> bool:
     return a == b or abs(a - b) <= tolerance * max(abs(a), abs(b))
 
 
+# What these count is stated by the number itself: never compared with a figure of unknown kind.
+SELF_STATED = frozenset({"percent", "money", "ordinal", "multiplier"})
+
+
 def concepts_comparable(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
-        return not ({a, b} & {"percent", "money"})
+        return not ({a, b} & SELF_STATED)
     return a == b
+
+
+def comparable(claim: Quantity, passage: Quantity) -> bool:
+    """Do the two figures count the same kind of thing? A rank only with a rank, a factor only with
+    a factor; among those, what they rank may be worded in another language ("31e lid", "31st member")."""
+    return concepts_comparable(claim.concept, passage.concept)
 
 
 def check_quantities(c: Comparison) -> None:
     passage_qs = [q for q in c.passage.quantities if not q.contrasted]
     for qc in (q for q in c.claim.quantities if not q.contrasted):
-        comparable = [qp for qp in passage_qs if concepts_comparable(qc.concept, qp.concept)]
+        comparable_qs = [qp for qp in passage_qs if comparable(qc, qp)]
         what = f" {qc.noun}" if qc.noun else ""
-        if not comparable:
+        if not comparable_qs:
             c.add(Finding("number", "missing", qc.text, None, f"source gives no number for{what or ' it'}"))
             continue
-        relations = [(quantities_relate(qc, qp), qp) for qp in comparable]
+        relations = [(quantities_relate(qc, qp), qp) for qp in comparable_qs]
         for wanted in ("match", "weak"):
             hit = next((qp for rel, qp in relations if rel == wanted), None)
             if hit is not None:
@@ -107,6 +166,7 @@ def check_quantities(c: Comparison) -> None:
                 # the same thing counted, if any, else the first comparable figure
                 qp = next((q for q in precise if q.concept == qc.concept and q.concept), precise[0])
                 counted = qc.concept or qp.concept
+                c.same_measure = c.same_measure or same_measure(qc, qp)
                 c.add(
                     Finding(
                         "number",
@@ -130,6 +190,14 @@ def check_quantities(c: Comparison) -> None:
                 )
 
 
+def same_measure(claim: Quantity, passage: Quantity) -> bool:
+    """Do two differing figures measure the same thing: the same concept, or the same counted noun
+    ("caps" and "caps")? With the event's words in the passage, that ties them to one event."""
+    if claim.concept is not None and claim.concept == passage.concept:
+        return True
+    return bool(claim.noun and passage.noun and fold(claim.noun) == fold(passage.noun))
+
+
 def _same_scale(claim: Quantity, passage: Quantity) -> bool:
     """Figures within a factor of 20: a misreport of the same number, not a different group."""
     low, high = sorted((abs(claim.value), abs(passage.value)))
@@ -149,7 +217,7 @@ def check_set_aside(c: Comparison) -> None:
     pairs: list[tuple[str, str, str, tuple[int, int]]] = []
     for qc in c.claim.quantities:
         for qp in c.passage.quantities:
-            if qp.contrasted and concepts_comparable(qc.concept, qp.concept) and quantities_relate(qc, qp) == "match":
+            if qp.contrasted and comparable(qc, qp) and quantities_relate(qc, qp) == "match":
                 pairs.append(("number", qc.text, qp.text, (qp.start, qp.end)))
     for dc in c.claim.durations:
         for dp in c.passage.durations:
@@ -164,22 +232,65 @@ def check_set_aside(c: Comparison) -> None:
         c.set_aside = True
 
 
+def dates_relate(claim: Year, passage: Year) -> Literal["match", "compatible", "differs"]:
+    """A date against a date, at the finest precision both give (year, month, day); a bound
+    ("before 1998", "na 2000") excludes its own date. A passage's bound the claim's date
+    satisfies is only compatible."""
+    c_key, p_key = [claim.value], [passage.value]
+    if claim.month and passage.month:
+        c_key.append(claim.month)
+        p_key.append(passage.month)
+        if claim.day and passage.day:
+            c_key.append(claim.day)
+            p_key.append(passage.day)
+    # the claim's whole date was compared: its bound can exclude the passage's date
+    complete = len(c_key) == 1 + bool(claim.month) + bool(claim.day)
+    if claim.bound:
+        if p_key == c_key:
+            return "differs" if complete else "compatible"
+        earlier = p_key < c_key
+        return "match" if earlier == (claim.bound == "before") else "differs"
+    if passage.bound:
+        if p_key == c_key:
+            return "compatible"
+        earlier = c_key < p_key
+        return "compatible" if earlier == (passage.bound == "before") else "differs"
+    return "match" if p_key == c_key else "differs"
+
+
 def check_years(c: Comparison) -> None:
     claim_years = [y for y in c.claim.years if not y.contrasted]
     passage_years = [y for y in c.passage.years if not y.contrasted]
     for yc in claim_years:
-        same = next((y for y in passage_years if y.value == yc.value), None)
+        relations = [(dates_relate(yc, yp), yp) for yp in passage_years]
+        same = next((yp for rel, yp in relations if rel == "match"), None)
+        near = next((yp for rel, yp in relations if rel == "compatible"), None)
+        word = "date" if yc.month else "year"
         if same is not None:
-            c.add(Finding("year", "match", yc.text, same.text, f"year matches: {same.text}", ((same.start, same.end),)))
+            c.add(
+                Finding("year", "match", yc.text, same.text, f"{word} matches: {same.text}", ((same.start, same.end),))
+            )
+        elif near is not None:
+            c.add(
+                Finding(
+                    "year",
+                    "compatible",
+                    yc.text,
+                    near.text,
+                    f"{word} is consistent: claim {yc.text}, source {near.text}",
+                )
+            )
         elif passage_years:
-            yp = passage_years[0]
+            c.same_measure = True
+            # the same year if any (a differing month or day), else the first
+            yp = next((y for y in passage_years if y.value == yc.value), passage_years[0])
             c.add(
                 Finding(
                     "year",
                     "differs",
                     yc.text,
                     yp.text,
-                    f"year differs: claim {yc.text} vs source {yp.text}",
+                    f"{word} differs: claim {yc.text} vs source {yp.text}",
                     ((yp.start, yp.end),),
                 )
             )

@@ -1,0 +1,182 @@
+"""The value slots as intervals: bounds, ranks, factors, scales and dates, claim against passage,
+in English and Dutch. Similarities are given explicitly, as in test_decide.py."""
+
+from __future__ import annotations
+
+import pytest
+
+from service.engine.analysis import analyze
+from service.engine.stance import PassageStance, compare
+
+
+def judge(claim: str, passage: str, similarity: float = 0.75) -> PassageStance:
+    return compare(analyze(claim), analyze(passage), similarity)
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        # a figure inside the bound confirms it; outside, or on a bound that excludes it, contradicts
+        ("The album sold more than 75,000 copies in Norway.", "The album sold 80,000 copies in Norway.", "supports"),
+        ("The album sold more than 75,000 copies in Norway.", "The album sold 70,000 copies in Norway.", "conflicts"),
+        ("The album scored over 79% in Norway.", "The album scored 79% in Norway.", "conflicts"),
+        ("The album scored at least 79% in Norway.", "The album scored 79% in Norway.", "supports"),
+        ("The film grossed less than $127 million in France.", "The film grossed $127 million in France.", "conflicts"),
+        (
+            "Het album verkocht meer dan 75.000 exemplaren in Noorwegen.",
+            "Het album verkocht 80.000 exemplaren in Noorwegen.",
+            "supports",
+        ),
+        (
+            "Het album verkocht minder dan 75.000 exemplaren in Noorwegen.",
+            "Het album verkocht 80.000 exemplaren in Noorwegen.",
+            "conflicts",
+        ),
+        (
+            "Het album haalde ten minste 79 procent in Noorwegen.",
+            "Het album haalde 79 procent in Noorwegen.",
+            "supports",
+        ),
+        ("Het album haalde ruim 79 procent in Noorwegen.", "Het album haalde 79 procent in Noorwegen.", "conflicts"),
+    ],
+)
+def test_bounds_are_intervals(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        # a source's "over 2.3 million" reports about 2.3 million, not 3 million
+        ("The album sold more than 3 million copies in Norway.", "The album sold over 2.3 million copies in Norway."),
+        (
+            "The video was viewed less than 122.5 million times in Norway.",
+            "The video was viewed over 123 million times in Norway.",
+        ),
+        (
+            "Het album verkocht meer dan 3 miljoen exemplaren in Noorwegen.",
+            "Het album verkocht ruim 2,3 miljoen exemplaren in Noorwegen.",
+        ),
+    ],
+)
+def test_a_source_bound_reports_its_own_figure(claim: str, passage: str) -> None:
+    result = judge(claim, passage)
+    assert result.stance == "conflicts"
+    assert any("number differs" in r for r in result.reasons)
+
+
+def test_a_consistent_source_bound_confirms() -> None:
+    assert (
+        judge(
+            "The album sold more than 2 million copies in Norway.", "The album sold over 2.3 million copies in Norway."
+        ).stance
+        == "supports"
+    )
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        (
+            "Penguin Books was founded in London after 1932.",
+            "Penguin Books was founded in London in 1930.",
+            "conflicts",
+        ),
+        (
+            "Penguin Books was founded in London before 1935.",
+            "Penguin Books was founded in London in 1930.",
+            "supports",
+        ),
+        (
+            "Guilty Gear was released in Japan before 1998.",
+            "Guilty Gear was released in Japan on May 14, 1998.",
+            "conflicts",
+        ),
+        ("The company started in Utrecht before 2017.", "The company started in Utrecht in January 2016.", "supports"),
+        ("Het bedrijf werd na 1932 in Londen opgericht.", "Het bedrijf werd in 1930 in Londen opgericht.", "conflicts"),
+        (
+            "Het bedrijf werd voor 1935 in Londen opgericht.",
+            "Het bedrijf werd in 1930 in Londen opgericht.",
+            "supports",
+        ),
+    ],
+)
+def test_before_and_after_are_compared_as_bounds(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance
+
+
+def test_a_date_differs_by_its_day() -> None:
+    result = judge(
+        "Their daughter was born in Leeds on April 29, 2000.", "Their daughter was born in Leeds on April 28, 2000."
+    )
+    assert result.stance == "conflicts"
+    assert any("date differs" in r for r in result.reasons)
+    dutch = judge(
+        "Hun dochter werd op 29 april 2000 in Leeds geboren.", "Hun dochter werd op 28 april 2000 in Leeds geboren."
+    )
+    assert dutch.stance == "conflicts"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        (
+            "Off the Wall is the fifth studio album by Michael Jackson.",
+            "Off the Wall is the fourth studio album by Michael Jackson.",
+            "conflicts",
+        ),
+        (
+            "Off the Wall is the 5th studio album by Michael Jackson.",
+            "Off the Wall is the fifth studio album by Michael Jackson.",
+            "supports",
+        ),
+        (
+            "Het is het derde studioalbum van Michael Jackson.",
+            "Het is het vierde studioalbum van Michael Jackson.",
+            "conflicts",
+        ),
+    ],
+)
+def test_ranks_are_compared_with_ranks(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance
+
+
+def test_a_rank_is_never_compared_with_a_count() -> None:
+    result = judge("Jackson released his fifth album in Norway.", "Jackson released 4 albums in Norway.")
+    assert not any("number" in r and ("differs" in r or "matches" in r) for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        ("Sales of the album doubled in Norway.", "Sales of the album tripled in Norway.", "conflicts"),
+        ("Sales of the album doubled in Norway.", "Sales of the album rose twofold in Norway.", "supports"),
+        (
+            "De verkoop van het album is in Noorwegen verdubbeld.",
+            "De verkoop van het album is in Noorwegen verdrievoudigd.",
+            "conflicts",
+        ),
+    ],
+)
+def test_factors_are_compared_with_factors(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance
+
+
+def test_a_factor_is_never_an_amount() -> None:
+    result = judge(
+        "The region is 10 times larger than Belgium.", "The region covers 10 square kilometres more than Belgium."
+    )
+    assert not any(r.startswith("number matches") for r in result.reasons)
+
+
+def test_scales_convert_before_comparing() -> None:
+    assert (
+        judge("The film earned 1 billion rupees in India.", "The film earned 100 crore rupees in India.").stance
+        == "supports"
+    )
+    assert (
+        judge(
+            "Het kabinet trekt 3 miljard euro uit voor dijken.", "Het kabinet trekt 3.000 miljoen euro uit voor dijken."
+        ).stance
+        == "supports"
+    )
