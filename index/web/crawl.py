@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from index.documents import Document
 from index.errors import DocumentError, FetchError
-from index.web.fetch import Fetcher, Response
+from index.web.fetch import Fetcher
 from index.web.listings import Item, Listing, looks_like_listing, parse_listing
 from index.web.pages import Article, parse_article
 from index.web.state import CrawlState
@@ -58,8 +58,8 @@ class CrawlReport:
         parts = [f"{self.listings} feeds/sitemaps read"]
         if self.listings_unchanged:
             parts.append(f"{self.listings_unchanged} unchanged")
-        parts.append(f"{self.items} items listed")
-        parts.append(f"{self.fetched} pages fetched")
+        parts.append(f"{self.items} item{'s' if self.items != 1 else ''} listed")
+        parts.append(f"{self.fetched} page{'s' if self.fetched != 1 else ''} fetched")
         if self.seen:
             parts.append(f"{self.seen} seen before")
         if self.duplicates:
@@ -162,7 +162,7 @@ class Crawler:
             return
         if response.content_type in {"text/html", "application/xhtml+xml"} and not looks_like_listing(response.body):
             item = Item(url=url, fingerprint="")
-            yield from self._articles([(item, _read(response))])
+            yield from self._articles([(item, parse_article(response))])
             return
         listing = parse_listing(response.body, response.url)
         yield from self._listing(listing, depth=0)
@@ -220,7 +220,7 @@ class Crawler:
         try:
             if not self.fetcher.allowed(item.url):
                 raise FetchError(f"{item.url}: robots.txt of {urlsplit(item.url).netloc} does not allow crosscheck")
-            return _read(self.fetcher.get(item.url, kind="page"))
+            return parse_article(self.fetcher.get(item.url, kind="page"))
         except DocumentError as exc:
             return exc
 
@@ -254,7 +254,3 @@ class Crawler:
             self.state.item_failed(item_url, str(error))
         if self._on_error:
             self._on_error(error)
-
-
-def _read(response: Response) -> Article:
-    return parse_article(response)

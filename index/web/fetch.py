@@ -236,7 +236,7 @@ class Fetcher:
                         raise FetchError(f"{current}: redirect {response.status_code} without a Location")
                     current = urljoin(current, location)
                     continue
-                return self._read(url if current == url else current, response, kind, deadline)
+                return self._read(current, response, kind, deadline)
             finally:
                 response.close()
         raise FetchError(f"{url}: more than {self.policy.max_redirects} redirects (last to {current})")
