@@ -131,6 +131,7 @@ class Table:
         )
         # progress is what the parser has consumed, not what was read ahead of it
         self._chars = 0
+        self._record_lines: list[str] = []  # the lines the parser took for the record it is reading
         self._bytes_per_char = len(sample) / len(text) if text else 1.0
         csv.field_size_limit(max(csv.field_size_limit(), MAX_CELL_CHARS))
         self._reader = csv.reader(
@@ -154,6 +155,7 @@ class Table:
     def _counted(self, lines: Iterator[str]) -> Iterator[str]:
         for line in lines:
             self._chars += len(line)
+            self._record_lines.append(line)
             yield line
 
     def rows(self) -> Iterator[InputRow]:
@@ -165,12 +167,17 @@ class Table:
         number, line = 0, self._reader.line_num
         while True:
             start = line + 1
+            self._record_lines.clear()
             try:
                 fields = next(self._reader)
             except StopIteration:
                 return
             except csv.Error as exc:  # the reader goes on at the next line
                 number, line = number + 1, self._reader.line_num
+                oversized = self._oversized(number, start) if "field limit" in str(exc) else None
+                if oversized is not None:
+                    yield oversized
+                    continue
                 problem = RowProblem("malformed row", f"{exc} (an unterminated quote swallowing the lines after it?)")
                 yield InputRow(number, start, ("",) * width, problem)
                 continue
@@ -180,6 +187,32 @@ class Table:
                 continue
             number += 1
             yield self._row(number, start, fields)
+
+    def _oversized(self, number: int, line: int) -> InputRow | None:
+        """A row the parser refused for a cell over MAX_CELL_CHARS, parsed again from the lines it took
+        (already in memory) so that it keeps its id and its other cells; None if that fails too."""
+        text = "".join(self._record_lines)
+        limit = csv.field_size_limit(len(text) + 1)  # process-wide, so put back at once
+        try:
+            records = list(
+                csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter, quotechar=self.quotechar)
+            )
+        except csv.Error:
+            return None
+        finally:
+            csv.field_size_limit(limit)
+        if len(records) != 1:
+            return None
+        (fields,) = records
+        big = next(i for i, cell in enumerate(fields) if len(cell) > MAX_CELL_CHARS)
+        column = repr(self.header[big]) if big < len(self.header) else f"{big + 1} (beyond the header)"
+        row = self._row(number, line, fields)
+        problem = RowProblem(
+            "cell too large",
+            f"column {column} holds {len(fields[big]):,} characters, over the {MAX_CELL_CHARS:,} a cell may have "
+            "(Excel stops at 32,767)",
+        )
+        return InputRow(row.number, row.line, row.values, problem)
 
     def _read_header(self) -> tuple[str, ...]:
         for fields in self._reader:

@@ -255,3 +255,17 @@ def test_when_unsure_it_says_so_and_names_encoding() -> None:
     assert encoding.doubt and "mac-roman" in encoding.doubt and "--encoding" in encoding.doubt
     junk = detect_encoding(bytes(range(128, 256)) * 3)
     assert junk.doubt and "--encoding" in junk.doubt
+
+
+def test_a_cell_over_the_limit_keeps_its_row_s_id_and_other_cells() -> None:
+    """A 50 MB cell made the row 'malformed' with every cell blank: the id column was lost with it."""
+    from service.batch.reader import MAX_CELL_CHARS
+
+    big = "x" * (MAX_CELL_CHARS + 10)
+    data = f"id,claim,note\nr1,first claim,a\nr2,{big},b\nr3,third claim,c\n".encode()
+    rows = list(Table(io.BytesIO(data)).rows())
+    assert [r.values[0] for r in rows] == ["r1", "r2", "r3"]
+    assert rows[1].values == ("r2", big, "b") and rows[1].line == 3
+    assert rows[1].problem is not None and rows[1].problem.kind == "cell too large"
+    assert "column 'claim'" in rows[1].problem.detail
+    assert rows[0].problem is None and rows[2].problem is None
