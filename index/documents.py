@@ -180,6 +180,9 @@ def parse_html(html: str, *, where: str = "the page") -> tuple[str, dict[str, An
     """The article body of an HTML page and the metadata it declares (title, url, published, language)."""
     import trafilatura
 
+    problem = unusable_character(html)
+    if problem:  # lxml would fail on it, or cut the page at a NUL
+        raise DocumentError(f"{where}: the page {problem}", field="html")
     body = trafilatura.extract(
         html, output_format="txt", include_comments=False, include_tables=False, favor_precision=True
     )

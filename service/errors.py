@@ -24,6 +24,7 @@ __all__ = [
     "ConfigurationError",
     "CrosscheckError",
     "DocumentError",
+    "DocumentTooLargeError",
     "EmbedderError",
     "FetchError",
     "FetchRefusedError",
@@ -50,6 +51,10 @@ class InvalidInputError(CrosscheckError):
 
 class InvalidClaimError(InvalidInputError):
     """A claim or query that is empty, too long, or not text."""
+
+
+class DocumentTooLargeError(InvalidInputError):
+    """A document too long to write within one HTTP request (``CROSSCHECK_MAX_DOCUMENT_CHARS``, HTTP 413)."""
 
 
 class BatchTooLargeError(InvalidInputError):

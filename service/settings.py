@@ -164,6 +164,13 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         default=2 * 1024 * 1024, ge=1024, le=1024**3, description="Largest request body accepted, in bytes."
     )
+    max_document_chars: int = Field(
+        default=100_000,
+        ge=1000,
+        le=100_000_000,
+        description="Longest document text POST /v1/documents takes, in characters (after HTML extraction); it is "
+        "embedded and saved before the answer, so longer ones go through `crosscheck ingest`.",
+    )
     access_log: bool = Field(default=True, description="One JSON line per HTTP request on stderr.")
 
     @field_validator("index_dir", "seeds_dir", mode="before")

@@ -24,6 +24,7 @@ from service.errors import (
     ConfigurationError,
     CrosscheckError,
     DocumentError,
+    DocumentTooLargeError,
     EmbedderError,
     FetchError,
     FetchRefusedError,
@@ -81,6 +82,7 @@ class ErrorBody(BaseModel):
 DOMAIN_ERRORS: dict[type[Exception], tuple[int, str]] = {
     ServiceNotReady: (503, "not_ready"),
     BatchTooLargeError: (413, "too_many_claims"),
+    DocumentTooLargeError: (413, "document_too_large"),
     InvalidClaimError: (422, "invalid_claim"),
     InvalidInputError: (422, "invalid_input"),
     FetchRefusedError: (422, "fetch_refused"),

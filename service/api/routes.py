@@ -31,6 +31,7 @@ from service.api.schemas import (
 )
 from service.claimreview import MEDIA_TYPE, accepts_claimreview, claim_review_json
 from service.corpus import too_long
+from service.errors import DocumentTooLargeError
 from service.schemas import SearchResponse, SourceInfo, VerificationResult, verification_contract, verification_json
 from service.settings import reviewer
 
@@ -42,6 +43,17 @@ def _within_limit(text: str, field: str, limit: int) -> None:
     (the core measures the stripped text, which is then within the limit too)."""
     if len(text) > limit:
         raise too_long(field, len(text), limit)
+
+
+def _within_document_limit(text: str, field: str, limit: int) -> None:
+    """A document the route would embed and save for minutes while the client waits is refused at once."""
+    if len(text) > limit:
+        raise DocumentTooLargeError(
+            f"the document's text has {len(text):,} characters; one write over HTTP takes at most {limit:,} "
+            "(CROSSCHECK_MAX_DOCUMENT_CHARS), as it is embedded and saved before the answer. "
+            "Add longer documents with `crosscheck ingest`",
+            field=field,
+        )
 
 
 async def verify_request(body: VerifyRequest, settings: SettingsDep) -> VerifyRequest:
@@ -228,27 +240,32 @@ def sources(corpus: CorpusDep) -> list[SourceInfo]:
         **documented(400, 401, 403, 413, 422, 500, 503),
     },
 )
-def put_document(body: DocumentRequest, corpus: CorpusDep, response: Response) -> SourceInfo:
+def put_document(body: DocumentRequest, corpus: CorpusDep, settings: SettingsDep, response: Response) -> SourceInfo:
     """Needs the API key. The document is split into sentences, embedded and saved as a new index
     generation before the answer is sent: the next request, in any worker, sees it, and it survives a restart.
-    201 when the source is new, 200 when it replaced one (or was identical to it). With a `url` alone the page
-    is fetched first: a URL that may not be fetched (`fetch_refused`) or that fails (`fetch_failed`: 404, timeout,
-    too large, not HTML) answers 422 with the reason."""
+    201 when the source is new, 200 when it replaced one (or was identical to it): sending the same document
+    again is safe, so a client that gave up waiting retries and gets 200. A text over CROSSCHECK_MAX_DOCUMENT_CHARS
+    (default 100,000 characters, after HTML extraction) answers 413 before any work: `crosscheck ingest` takes it.
+    With a `url` alone the page is fetched first: a URL that may not be fetched (`fetch_refused`) or that fails
+    (`fetch_failed`: 404, timeout, too large, not HTML) answers 422 with the reason."""
     if body.fetches:
         change, record = corpus.put_url(str(body.url), source_id=body.source_id, overrides=body.metadata())
     else:
-        change, record = corpus.put_document(document_of(body))
+        change, record = corpus.put_document(document_of(body, max_chars=settings.max_document_chars))
     if change != "added":
         response.status_code = status.HTTP_200_OK
     return SourceInfo.from_core(record)
 
 
-def document_of(body: DocumentRequest) -> Document:
-    """The document a request gives as text or html (fields given override what the html says)."""
+def document_of(body: DocumentRequest, *, max_chars: int | None = None) -> Document:
+    """The document a request gives as text or html (fields given override what the html says); a text over
+    ``max_chars`` is refused before any work."""
     fields: dict[str, Any] = {}
     text = body.text
     if body.html is not None:
         text, fields = parse_html(body.html, where="html")
+    if max_chars is not None:
+        _within_document_limit(text or "", "html" if body.html is not None else "text", max_chars)
     return Document(source_id=str(body.source_id), text=text or "", **{**fields, **body.metadata()})
 
 
