@@ -1,7 +1,8 @@
 # crosscheck developer commands. The two that matter:
 #   make run    install everything into .venv/ and serve crosscheck on the bundled seeds (HOST, PORT)
 #   make test   install dev tools and run the whole test suite (what CI runs)
-# Both compile the verdict engine with mypyc first (make compile; a few minutes, once).
+# Both compile the verdict engine with mypyc first (make compile; the longest step of a first run,
+# once; README.md gives the time it took).
 # and, for the browser extension:
 #   make extension   build/extension/{chromium,firefox}/ to load unpacked, and the store zips in dist/
 
@@ -41,12 +42,12 @@ $(VENV)/.dev: $(VENV)/.runtime
 	touch $@
 
 # The verdict engine's hot modules compiled with mypyc (listed in ENGINE_LIST, which setup.py reads
-# too; ~5 min on 2 cores), again whenever one changes. Until then an edited module runs from source
-# (see service/compiled.py).
+# too), again whenever one changes. The build needs only the runtime dependencies and pyproject's
+# [build-system] requires. Until then an edited module runs from source (see service/compiled.py).
 ENGINE_LIST := service/engine/compiled_modules.txt
 ENGINE := $(shell sed -e 's/\#.*//' $(ENGINE_LIST))
 $(VENV)/.compiled: $(VENV)/.runtime setup.py $(ENGINE_LIST) $(ENGINE)
-	@echo "compiling the engine with mypyc (a few minutes; once) ..."
+	@echo "compiling the engine with mypyc (the longest step of a first run; once) ..."
 	CROSSCHECK_COMPILE=1 $(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
