@@ -202,6 +202,8 @@ def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon, reach: int =
     number ends the search.
     """
     first_word: str | None = None
+    if index < len(tokens) and tokens[index].text in {"%", "‰"}:
+        return concept_of(tokens[index], lexicon), tokens[index].text  # "79%": the sign says what it counts
     for j in range(index, min(index + reach, len(tokens))):
         token = tokens[j]
         if not token.text[:1].isalpha():

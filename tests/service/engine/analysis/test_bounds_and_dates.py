@@ -126,3 +126,16 @@ def test_a_date_is_one_value_and_its_day_no_count(text: str, language: str, year
 )
 def test_before_and_after_make_a_date_a_bound(text: str, language: str, bound: str) -> None:
     assert only_year(text, language).bound == bound
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Based on 177 reviews, The Grey scored over 79%.", "en"),
+        ("Op basis van 177 recensies scoorde de film meer dan 79%.", "nl"),
+    ],
+)
+def test_a_percent_sign_says_what_its_figure_counts(text: str, language: str) -> None:
+    reviews, share = analyze(text, language).quantities
+    assert (reviews.value, reviews.concept) == (177, None)
+    assert (share.value, share.concept, share.kind) == (79, "percent", "min")

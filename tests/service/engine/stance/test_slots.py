@@ -180,3 +180,16 @@ def test_scales_convert_before_comparing() -> None:
         ).stance
         == "supports"
     )
+
+
+def test_a_share_is_never_confirmed_by_a_count() -> None:
+    result = judge(
+        "Based on 177 reviews, The Grey scored over 79%.", "The Grey holds a 79% rating based on 177 reviews."
+    )
+    assert result.stance == "conflicts"
+    assert "number differs: claim over 79 vs source 79 (percent)" in result.reasons
+    dutch = judge(
+        "De film scoorde meer dan 79% op basis van 177 recensies.",
+        "De film heeft een score van 79% op basis van 177 recensies.",
+    )
+    assert dutch.stance == "conflicts"
