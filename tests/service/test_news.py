@@ -130,3 +130,51 @@ def test_intervals_and_feeds_files(tmp_path: Path) -> None:
     with pytest.raises(InvalidInputError, match="no feeds listed"):
         (tmp_path / "empty.txt").write_text("# nothing\n")
         read_feeds(tmp_path / "empty.txt")
+
+
+def test_the_watch_command(run: Callable[..., tuple[int, str, str]], sites: NewsSites, tmp_path: Path) -> None:
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{sites.nieuws.feed_url}\n", encoding="utf-8")
+    code, _, err = run("watch", str(feeds), "--every", "1s", "--rounds", "2", "--fetch-allow-private", "--quiet")
+    assert code == 0, err
+    lines = err.splitlines()
+    assert lines[0].startswith(f"watching {feeds} every 1s into ")
+    assert "round 1: 10 added" in lines[1] and "10 pages fetched" in lines[1]
+    assert "round 2: 0 added" in lines[2] and "0 pages fetched" in lines[2]
+    assert lines[-1] == "stopped after 2 rounds"
+    code, _, err = run("watch", str(feeds), "--every", "soon")
+    assert code == 1 and "not an interval: 'soon'" in err
+
+
+def test_ctrl_c_stops_the_watch_cleanly(isolated_env: Path, sites: NewsSites, tmp_path: Path) -> None:
+    """A real process and a real SIGINT: the watch, sleeping until its next round, ends at once with exit 0."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    feeds = tmp_path / "feeds.txt"
+    feeds.write_text(f"{sites.nieuws.feed_url}\n", encoding="utf-8")
+    program = (
+        "import service.corpus as corpus\n"
+        "from tests.conftest import FakeEmbedder\n"
+        "corpus.LazyEmbedder = lambda name, threads=None: FakeEmbedder(model_id=name)\n"
+        "from service.cli import main\n"
+        f"main(['watch', {str(feeds)!r}, '--every', '1h', '--fetch-allow-private'])\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", program], cwd=REPO, env=os.environ.copy(), stderr=subprocess.PIPE, text=True
+    )
+    assert process.stderr is not None
+    lines = []
+    for line in process.stderr:
+        lines.append(line)
+        if "round 1:" in line:
+            break
+    process.send_signal(signal.SIGINT)
+    _, rest = process.communicate(timeout=30)
+    assert process.returncode == 0, "".join(lines) + rest
+    assert "stopping after this round" in rest and rest.rstrip().endswith("stopped after 1 round")
+    assert "Traceback" not in rest
