@@ -160,8 +160,8 @@ class Fetcher:
 
     # -- safety --
 
-    def check_url(self, url: str) -> tuple[httpx.URL, str]:
-        """The parsed URL and the address to connect to; refuses what policy forbids."""
+    def check_url(self, url: str) -> tuple[httpx.URL, list[str]]:
+        """The parsed URL and the addresses to connect to, in order; refuses what policy forbids."""
         try:
             parsed = httpx.URL(url)
         except (httpx.InvalidURL, TypeError) as exc:
@@ -192,7 +192,7 @@ class Fetcher:
                     f"{url}: {where} {', '.join(private)}, an address on a loopback, private or "
                     "link-local network; such addresses are fetched only with CROSSCHECK_FETCH_ALLOW_PRIVATE=1"
                 )
-        return parsed, addresses[0]
+        return parsed, addresses
 
     # -- fetching --
 
@@ -212,23 +212,13 @@ class Fetcher:
         deadline = time.monotonic() + self.policy.timeout
         current = url
         for _hop in range(self.policy.max_redirects + 1):
-            parsed, address = self.check_url(current)
+            parsed, addresses = self.check_url(current)
             headers = {"Host": parsed.netloc.decode("ascii"), "Accept": _accept(kind)}
             if etag:
                 headers["If-None-Match"] = etag
             if last_modified:
                 headers["If-Modified-Since"] = last_modified
-            target = parsed.copy_with(host=address)
-            extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
-            request = self._client.build_request("GET", target, headers=headers, extensions=extensions)
-            try:
-                with self._count_lock:
-                    self.requests += 1
-                response = self._client.send(request, stream=True)
-            except httpx.TimeoutException:
-                raise FetchError(f"{current}: timed out (no answer within {self.policy.timeout:g}s)") from None
-            except httpx.HTTPError as exc:
-                raise FetchError(f"{current}: cannot connect ({type(exc).__name__}: {exc})") from None
+            response = self._send(current, parsed, addresses, headers)
             try:
                 if response.status_code in REDIRECTS:
                     location = response.headers.get("location")
@@ -240,6 +230,28 @@ class Fetcher:
             finally:
                 response.close()
         raise FetchError(f"{url}: more than {self.policy.max_redirects} redirects (last to {current})")
+
+    def _send(self, url: str, parsed: httpx.URL, addresses: list[str], headers: dict[str, str]) -> httpx.Response:
+        """Send to the checked addresses in turn until one accepts the connection (an IPv6 address first
+        on a host without IPv6, say); the name is never resolved again."""
+        extensions = {"sni_hostname": parsed.host} if parsed.scheme == "https" else {}
+        for n, address in enumerate(addresses):
+            request = self._client.build_request(
+                "GET", parsed.copy_with(host=address), headers=headers, extensions=extensions
+            )
+            with self._count_lock:
+                self.requests += 1
+            try:
+                return self._client.send(request, stream=True)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                if n + 1 < len(addresses):
+                    continue
+                raise FetchError(f"{url}: cannot connect ({type(exc).__name__}: {exc})") from None
+            except httpx.TimeoutException:
+                raise FetchError(f"{url}: timed out (no answer within {self.policy.timeout:g}s)") from None
+            except httpx.HTTPError as exc:
+                raise FetchError(f"{url}: cannot connect ({type(exc).__name__}: {exc})") from None
+        raise FetchError(f"{url}: no address to connect to")
 
     def _read(self, url: str, response: httpx.Response, kind: Kind, deadline: float) -> Response:
         status = response.status_code

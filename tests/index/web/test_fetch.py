@@ -145,3 +145,14 @@ def test_robots_txt(sites: NewsSites, policy: FetchPolicy, httpserver: HTTPServe
         assert not fetcher.allowed(httpserver.url_for("/page"))
     with Fetcher(replace(policy, respect_robots=False)) as fetcher:
         assert fetcher.allowed(sites.wire.url("/private/memo"))
+
+
+def test_the_next_checked_address_is_tried_when_one_refuses(sites: NewsSites, policy: FetchPolicy) -> None:
+    """127.0.0.2 refuses the connection (nothing listens there); 127.0.0.1, also checked, answers."""
+    port = sites.wire.server.port
+    resolver = {"two.test": ["127.0.0.2", "127.0.0.1"], "none.test": ["127.0.0.2"]}
+    with Fetcher(policy, resolver=lambda host, _port: resolver[host]) as fetcher:
+        assert fetcher.get(f"http://two.test:{port}/feed.xml", kind="feed").status == 200
+        assert fetcher.requests == 2
+        with pytest.raises(FetchError, match=rf"^http://none.test:{port}/feed.xml: cannot connect"):
+            fetcher.get(f"http://none.test:{port}/feed.xml")
