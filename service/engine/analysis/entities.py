@@ -18,6 +18,7 @@ from rapidfuzz import fuzz, process
 
 from service.engine.analysis.lexicon import EntityInfo, Lexicon, fold
 from service.engine.analysis.model import EntityMention, Role, Token
+from service.engine.names import lost_letters_kept
 
 PLACE_KINDS = frozenset({"country", "region", "place"})
 _COORDINATION = {"en", "and", "of", "or", ",", "&"}
@@ -116,7 +117,15 @@ def extract(
             i += n
             continue
         sub = subs[i]
-        if sub.token == 0 and _proper_noun(sub, tokens, lexicon, opener=True):
+        opener = sub.token == 0 and _proper_noun(sub, tokens, lexicon, opener=True)
+        if opener and _name_follows(subs, i, tokens, lexicon):
+            # "Neil Harris is ...": an opener followed by a name is its first word, not a sentence opener
+            end = _unknown_name_end(subs, i + 1, tokens, lexicon)
+            name = " ".join(s.text for s in subs[i:end])
+            raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
+            i = end
+            continue
+        if opener:
             # a sentence opener is only a name if it is a known one, maybe misspelled
             fuzzy = lexicon.gazetteer.fuzzy_names
             match = process.extractOne(sub.fold, list(fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
@@ -128,14 +137,7 @@ def extract(
             if match is not None:
                 raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
             else:
-                end = i + 1
-                while (
-                    end < len(subs)
-                    and _proper_noun(subs[end], tokens, lexicon)
-                    and subs[end].token == subs[end - 1].token + 1
-                    and _lookup(subs, end, lexicon) is None  # "Minister Boris Johnson": the known name stays
-                ):
-                    end += 1
+                end = _unknown_name_end(subs, i + 1, tokens, lexicon)
                 name = " ".join(s.text for s in subs[i:end])
                 raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
                 i = end
@@ -164,14 +166,42 @@ def extract(
     return _movement_frames(_passive_agents(mentions, tokens, lexicon), tokens, lexicon)
 
 
-def _proper_noun(sub: _Sub, tokens: Sequence[Token], lexicon: Lexicon, *, opener: bool = False) -> bool:
-    """A capitalised word that is not a sentence opener, a stopword, a month or a weekday."""
-    if not sub.text[:1].isupper() or len(sub.text) < 3 or not sub.text.isalpha():
+def _unknown_name_end(subs: list[_Sub], end: int, tokens: Sequence[Token], lexicon: Lexicon) -> int:
+    """Where an unknown name that has reached ``subs[end - 1]`` ends: at the next word that is not
+    a capitalised word right after it, or that begins a known name."""
+    while (
+        end < len(subs)
+        and _proper_noun(subs[end], tokens, lexicon, continues=True)
+        and subs[end].token == subs[end - 1].token + 1
+        and _lookup(subs, end, lexicon) is None  # "Minister Boris Johnson": the known name stays
+    ):
+        end += 1
+    return end
+
+
+def _name_follows(subs: list[_Sub], i: int, tokens: Sequence[Token], lexicon: Lexicon) -> bool:
+    """Is the word after ``subs[i]`` an unknown capitalised word (so the two begin one name)?"""
+    nxt = i + 1
+    return (
+        nxt < len(subs)
+        and subs[nxt].token == subs[i].token + 1
+        and _proper_noun(subs[nxt], tokens, lexicon, continues=True)
+        and _lookup(subs, nxt, lexicon) is None
+        and _lookup(subs, i, lexicon) is None
+    )
+
+
+def _proper_noun(
+    sub: _Sub, tokens: Sequence[Token], lexicon: Lexicon, *, opener: bool = False, continues: bool = False
+) -> bool:
+    """A capitalised word that is not a sentence opener, a stopword, a month or a weekday; one that
+    ``continues`` a name may be a stopword ("Shane Long", "Hans Kahn")."""
+    if not sub.text[:1].isupper() or len(sub.text) < 3 or not lost_letters_kept(sub.text).isalpha():
         return False
     if not opener and (sub.token == 0 or tokens[sub.token - 1].text in {'"', "“", "„", ":", "'"}):
         return False
     return (
-        sub.fold not in lexicon.stopwords
+        (continues or sub.fold not in lexicon.stopwords)
         and sub.fold not in lexicon.demonym_words
         and sub.fold not in lexicon.months
         and sub.fold not in lexicon.weekdays

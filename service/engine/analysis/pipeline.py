@@ -16,7 +16,7 @@ from service.engine.analysis.model import Analysis, Clause, EntityMention, Token
 # and lists are cut at.
 _TOKEN = re.compile(
     r"\d+(?:[.,]\d+)*(?:-?tal)?"
-    r"|[^\W\d_]+(?:['’\-][^\W\d_]+)*"
+    r"|(?:[^\W\d_]|¿½|\ufffd)+(?:['’\-][^\W\d_]+)*"  # "¿½": a letter lost to mojibake ("Patrï¿½cio")
     r"|(?<=\d)[-–](?=\d)"
     r"|[%€$£¥₹;:,\"“”„«»]"
 )

@@ -11,6 +11,7 @@ from functools import cache, lru_cache
 from service.engine.analysis import Analysis, Clause, EntityMention
 from service.engine.analysis.entities import PLACE_KINDS
 from service.engine.analysis.lexicon import Lexicon, lexicon
+from service.engine.names import is_name, same_name
 from service.engine.stance.records import (
     SPATIAL_ROLES,
     WHO_ROLES,
@@ -63,6 +64,8 @@ def stands_for(stated: str, claimed: str) -> bool:
     lex = lexicon()
     if stated == claimed or related_places(claimed, stated, lex) in {"same", "narrower"}:
         return True
+    if is_name(claimed) and is_name(stated):
+        return same_name(stated, claimed)  # "Long" and "Shane Long", "Judge Barrett" and "Amy Coney Barrett"
     if claimed.startswith("person:"):
         return False
     return same_party(stated, claimed, lex)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from service.engine.analysis import Analysis
+from service.engine.names import named_in
 from service.engine.stance.actors import named_among
 from service.engine.stance.records import Coverage, claim_side
 from service.engine.stance.thresholds import CONTEXT_FACTOR, NAME_WEIGHT, WORD_FLOOR, WORD_FULL
@@ -43,10 +44,10 @@ def coverages(
         with_name_gaps: list[str] = []
         nearby = 0  # names found only around the passage
         for name, text in names.items():
-            if named_among(passage_ids, name):
+            if named_among(passage_ids, name) or named_in(name, candidate[0]):
                 continue
             own_name_gaps.append(text)
-            if named_among(context_ids, name):
+            if named_among(context_ids, name) or any(named_in(name, a) for a in candidate[1:]):
                 nearby += 1
             else:
                 with_name_gaps.append(text)

@@ -1,0 +1,175 @@
+"""When two names found in text stand for the same person (or thing).
+
+Names the lexicon does not know become ``name:`` ids of their folded words ("Shane Long" ->
+``name:shane long``). News refers to one person in several ways, so equality is too strict:
+
+* a surname or a first name alone stands for the full name, either way round ("Long" /
+  "Shane Long", "Patrício" / "Rui Patrício"): one name's words are all among the other's;
+* titles and honorifics before a name are set aside ("US Judge Amy Coney Barrett",
+  "minister Ollongren"): nameparser's list of ~800 English titles, and the Dutch ones below;
+* diacritics are folded (``lexicon.fold``), and a character lost to mojibake (``ï¿½``, or
+  the replacement character it decodes to) matches any one or two letters ("Patrï¿½cio").
+
+Two different first names with one surname ("Shane Long" / "Chris Long") are not the same.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache, lru_cache
+
+from service.engine.analysis.lexicon import fold
+from service.engine.analysis.model import Analysis
+
+NAME_PREFIX = "name:"
+# A character lost to mojibake: UTF-8 of U+FFFD read as Latin-1 ("ï¿½"), or U+FFFD itself;
+# in raw text, and as ``fold`` leaves them ("ï¿½" folds to "i¿1⁄2").
+_LOST_RAW = re.compile(r"ï¿½|\ufffd")
+_LOST = re.compile(r"i¿1⁄2|ï¿½|\ufffd")
+# Dutch titles and honorifics before a name, which nameparser's English list lacks.
+DUTCH_TITLES = frozenset(
+    {
+        "koning",
+        "koningin",
+        "prins",
+        "prinses",
+        "burgemeester",
+        "wethouder",
+        "staatssecretaris",
+        "minister-president",
+        "premier",
+        "bondskanselier",
+        "president",
+        "rechter",
+        "generaal",
+        "kolonel",
+        "luitenant-kolonel",
+        "majoor",
+        "kapitein",
+        "commandant",
+        "voorzitter",
+        "directeur",
+        "professor",
+        "dokter",
+        "meneer",
+        "mevrouw",
+        "dhr",
+        "mevr",
+        "drs",
+        "ir",
+        "mr",
+        "prof",
+        "dr",
+        "ds",
+        "kamerlid",
+        "oud-minister",
+        "oud-premier",
+        "trainer",
+        "coach",
+        "bondscoach",
+        "aanvoerder",
+        "zanger",
+        "zangeres",
+        "acteur",
+        "actrice",
+        "schrijver",
+        "schrijfster",
+        "rapper",
+        "keeper",
+        "spits",
+    }
+)
+
+
+def lost_letters_kept(word: str) -> str:
+    """The word with each lost character as a letter, for tests of "is this a word" ("Patrï¿½cio")."""
+    return _LOST_RAW.sub("x", word)
+
+
+@cache
+def titles() -> frozenset[str]:
+    """Folded titles and honorifics: nameparser's (judge, president, sir, coach ...) and Dutch ones."""
+    from nameparser.config import CONSTANTS
+
+    return frozenset(fold(t) for t in (*CONSTANTS.titles, *DUTCH_TITLES))
+
+
+@lru_cache(maxsize=100_000)
+def name_words(name: str) -> tuple[str, ...]:
+    """The words of a name (an id or its text), folded, with leading titles set aside; the last
+    word always stays ("Judge" alone is a name)."""
+    text = name.removeprefix(NAME_PREFIX)
+    words = fold(text).replace("-", " ").split()
+    known = titles()
+    start = 0
+    while start < len(words) - 1 and (words[start] in known or words[start].rstrip(".") in known):
+        start += 1
+    return tuple(words[start:])
+
+
+@lru_cache(maxsize=100_000)
+def _word_pattern(word: str) -> re.Pattern[str] | None:
+    """A pattern for a word with lost characters (each stands for one or two letters), or None."""
+    if not _LOST.search(word):
+        return None
+    parts = [re.escape(p) for p in _LOST.split(word)]
+    return re.compile(r"\w{1,2}".join(parts))
+
+
+def same_word(a: str, b: str) -> bool:
+    """Equal words, allowing for characters mojibake lost in either."""
+    if a == b:
+        return True
+    pattern = _word_pattern(a)
+    if pattern is not None and pattern.fullmatch(b):
+        return True
+    pattern = _word_pattern(b)
+    return pattern is not None and pattern.fullmatch(a) is not None
+
+
+def _within(part: tuple[str, ...], whole: tuple[str, ...]) -> bool:
+    """Every word of ``part`` in ``whole``, each matched once."""
+    left = list(whole)
+    for word in part:
+        hit = next((i for i, other in enumerate(left) if same_word(word, other)), None)
+        if hit is None:
+            return False
+        del left[hit]
+    return True
+
+
+@lru_cache(maxsize=100_000)
+def same_name(a: str, b: str) -> bool:
+    """Can names ``a`` and ``b`` (ids or texts) be the same person: one's words among the other's?"""
+    wa, wb = name_words(a), name_words(b)
+    if not wa or not wb:
+        return False
+    return _within(wa, wb) if len(wa) <= len(wb) else _within(wb, wa)
+
+
+def is_name(entity_id: str) -> bool:
+    return entity_id.startswith(NAME_PREFIX)
+
+
+# Capitalised words of recent analyses, by text (a passage recurs from claim to claim).
+_CAPITALISED: dict[str, frozenset[str]] = {}
+CAPITALISED_CACHE = 100_000
+
+
+def _capitalised(analysis: Analysis) -> frozenset[str]:
+    found = _CAPITALISED.get(analysis.text)
+    if found is None:
+        found = frozenset(t.fold for t in analysis.tokens if t.text[:1].isupper())
+        if len(_CAPITALISED) >= CAPITALISED_CACHE:
+            _CAPITALISED.clear()
+        _CAPITALISED[analysis.text] = found
+    return found
+
+
+def named_in(name: str, analysis: Analysis) -> bool:
+    """Is an unknown name of two or more words named in the text by one of its words, capitalised,
+    where no name was found ("Long scored twice": a sentence's first word is not taken for a name)?"""
+    if not is_name(name):
+        return False
+    words = name_words(name)
+    return len(words) >= 2 and not _capitalised(analysis).isdisjoint(words)
