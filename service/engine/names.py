@@ -159,7 +159,12 @@ CAPITALISED_CACHE = 100_000
 def _capitalised(analysis: Analysis) -> frozenset[str]:
     found = _CAPITALISED.get(analysis.text)
     if found is None:
-        found = frozenset(t.fold for t in analysis.tokens if t.text[:1].isupper())
+        spans = [(m.start, m.end) for m in analysis.entities]
+        found = frozenset(
+            t.fold
+            for t in analysis.tokens
+            if t.text[:1].isupper() and not any(start <= t.start < end for start, end in spans)
+        )
         if len(_CAPITALISED) >= CAPITALISED_CACHE:
             _CAPITALISED.clear()
         _CAPITALISED[analysis.text] = found
@@ -167,8 +172,9 @@ def _capitalised(analysis: Analysis) -> frozenset[str]:
 
 
 def named_in(name: str, analysis: Analysis) -> bool:
-    """Is an unknown name of two or more words named in the text by one of its words, capitalised,
-    where no name was found ("Long scored twice": a sentence's first word is not taken for a name)?"""
+    """Is an unknown name of two or more words named in the text by one of its words, capitalised
+    and outside every name found there ("Long scored twice": a sentence's first word is not taken
+    for a name; "Chris Long" is another name)?"""
     if not is_name(name):
         return False
     words = name_words(name)

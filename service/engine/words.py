@@ -133,7 +133,11 @@ class WordMatcher:
             self.remember(todo, self.embedder.encode(todo))
 
     def for_claim(
-        self, claim_words: Sequence[str], vocabulary: Iterable[str], weights: Sequence[float] | None = None
+        self,
+        claim_words: Sequence[str],
+        vocabulary: Iterable[str],
+        weights: Sequence[float] | None = None,
+        required: Sequence[bool] | None = None,
     ) -> ClaimWords:
         """Similarities of a claim's words to every word it will be compared with, computed once.
 
@@ -141,6 +145,7 @@ class WordMatcher:
         coverage is then an index lookup.
         """
         weight_of = dict(zip(claim_words, weights, strict=True)) if weights is not None else {}
+        required_of = dict(zip(claim_words, required, strict=True)) if required is not None else {}
         claim_words = list(dict.fromkeys(claim_words))
         vocab = list(dict.fromkeys([*claim_words, *vocabulary]))
         column = {word: j for j, word in enumerate(vocab)}
@@ -159,7 +164,8 @@ class WordMatcher:
                 same = codes == names[concept]
                 scores[i, same] = np.maximum(scores[i, same], CONCEPT_SIMILARITY)
         word_weights = np.array([weight_of.get(w, 1.0) for w in claim_words], dtype=np.float32)
-        return ClaimWords(claim_words, column, scores, word_weights)
+        demanded = np.array([required_of.get(w, True) for w in claim_words], dtype=np.bool_)
+        return ClaimWords(claim_words, column, scores, word_weights, demanded)
 
     def concept(self, word: str) -> str | None:
         """The lexicon concept a word (or one of its lemmas) belongs to."""
@@ -200,9 +206,12 @@ class ClaimWords:
         column: dict[str, int],
         scores: NDArray[np.float32],
         weights: NDArray[np.float32] | None = None,
+        required: NDArray[np.bool_] | None = None,
     ) -> None:
         self.words = words
         self.weights = weights if weights is not None else np.ones(len(words), dtype=np.float32)
+        # words whose absence is a gap (service.engine.informative): the others only weigh in the sum
+        self.required = required if required is not None else np.ones(len(words), dtype=np.bool_)
         self.total_weight = float(self.weights.sum())
         self._column = column
         self._scores = scores
@@ -261,7 +270,7 @@ class ClaimWords:
         return found
 
     def _sums(self, covers: NDArray[np.float32]) -> list[WordCover]:
-        """Each row's weighted sum and the claim words it leaves at 0, for all rows at once.
+        """Each row's weighted sum and the required claim words it leaves at 0, for all rows at once.
 
         The sum runs word by word down the columns, in float32, so a row's sum is the same
         whatever rows come with it (a candidate covered with the others or alone; a reduction
@@ -275,7 +284,7 @@ class ClaimWords:
             totals += products[:, j]
         return [
             (total, tuple(w for w, gap in zip(words, gaps, strict=True) if gap) if any(gaps) else ())
-            for total, gaps in zip(totals.tolist(), (covers <= 0.0).tolist(), strict=True)
+            for total, gaps in zip(totals.tolist(), ((covers <= 0.0) & self.required).tolist(), strict=True)
         ]
 
     def _scaled_scores(self, floor: float, full: float) -> NDArray[np.float32]:

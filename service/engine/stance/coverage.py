@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from service.engine.analysis import Analysis
+from service.engine.informative import may_block
 from service.engine.names import named_in
 from service.engine.stance.actors import named_among
 from service.engine.stance.records import Coverage, claim_side
@@ -78,4 +79,5 @@ def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMat
     """The claim's content words, weighted by how much they say, against a vocabulary."""
     folds = [t.fold for t in claim.content]
     weights = [specificity(t.lower, claim.language) for t in claim.content]
-    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights)
+    required = [may_block(t.fold, claim.language) for t in claim.content]
+    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights, required)
