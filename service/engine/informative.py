@@ -9,7 +9,8 @@ passage has no counterpart for them:
   source that gives "$127 million" never says "less";
 * not one of the most frequent words of its language (Zipf frequency 5.5 or more, about the
   1,000 most frequent words: "people", "number", "called", "mensen", "gaan"): they say too
-  little to be demanded, and still count, lightly, in the coverage;
+  little to be demanded, and still count, lightly, in the coverage; words of time ("week",
+  "May", "maandag") stay required, since when something happened is a fact of the claim;
 * across languages a claim word is never looked for literally: its counterpart is the passage
   word nearest in meaning by the encoder's word vectors (``service.words``), so an English
   claim's words are found in a Dutch passage and the other way round (tested in
@@ -47,6 +48,13 @@ def comparison_words() -> frozenset[str]:
     return frozenset(COMPARISON_WORDS | from_lexicon)
 
 
+@cache
+def time_words() -> frozenset[str]:
+    """Units of time, months and weekdays (the lexicon's), which stay required even when frequent."""
+    lex = lexicon()
+    return frozenset({*lex.time_units, *lex.months, *lex.weekdays})
+
+
 @lru_cache(maxsize=200_000)
 def may_block(word: str, language: str) -> bool:
     """May a passage's lack of this (folded) claim word keep it from supporting the claim?"""
@@ -54,5 +62,7 @@ def may_block(word: str, language: str) -> bool:
 
     if word in comparison_words():
         return False
+    if word in time_words():
+        return True  # "deze week", "in May": when is a fact of the claim, however common the word
     lang = language if language in {"nl", "en"} else "en"
     return zipf_frequency(word, lang) < FREQUENT_ZIPF
