@@ -1,7 +1,7 @@
 """Which of a claim's words a passage must contain to support it.
 
 Every content word of a claim weighs in its coverage by how much it says (its specificity,
-from its frequency: ``service.words.specificity``). Only some may also *block* support when a
+from its frequency: ``service.engine.words.specificity``). Only some may also *block* support when a
 passage has no counterpart for them:
 
 * not a comparison word ("less", "top", "meer", "hoogste"): the bound or rank it expresses is
@@ -12,7 +12,7 @@ passage has no counterpart for them:
   little to be demanded, and still count, lightly, in the coverage; words of time ("week",
   "May", "maandag") stay required, since when something happened is a fact of the claim;
 * across languages a claim word is never looked for literally: its counterpart is the passage
-  word nearest in meaning by the encoder's word vectors (``service.words``), so an English
+  word nearest in meaning by the encoder's word vectors (``service.engine.words``), so an English
   claim's words are found in a Dutch passage and the other way round (tested in
   tests/service/engine/test_informative.py). Reading translations on a lower similarity scale
   was tried and let unrelated words pass as counterparts on the seed corpus (docs/verdicts.md).
