@@ -1,5 +1,16 @@
-"""The embedded default store: FAISS vectors and SQLite metadata in one directory."""
+"""The embedded default store: SQLite (WAL) for metadata, FAISS/numpy segments for vectors."""
 
-from index.store.legacy import open_generation_store as open_faiss_store
+from __future__ import annotations
 
-__all__ = ["open_faiss_store"]
+from pathlib import Path
+
+from index.store.faiss.store import FaissStore
+
+
+def open_faiss_store(
+    path: Path, *, model: str | None = None, dimension: int | None = None, uri: str | None = None
+) -> FaissStore:
+    return FaissStore.open(Path(path), model=model, dimension=dimension)
+
+
+__all__ = ["FaissStore", "open_faiss_store"]

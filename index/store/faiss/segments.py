@@ -1,0 +1,258 @@
+"""Immutable vector segments: the vectors of one write (or one merge), searched exactly or by IVF.
+
+A segment is three ``.npy`` files, memory-mapped so that opening costs nothing and
+only the rows a search touches are read: ``ids`` (sorted passage ids), ``src`` (the
+source key of each row, for filters and per-source grouping) and ``vec`` (the
+L2-normalised float32 vectors). A large segment also has an ``.ivf`` file, an
+inverted-file index with 8-bit scalar-quantised codes, held in memory (a quarter of
+the vectors' size). Its candidates are re-scored with the exact vectors, so every
+similarity a search returns is the exact cosine, whichever path found it.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from index.errors import IndexCorruptError
+
+# Query-vector comparisons below which a search runs on one thread: waking the OpenMP or
+# BLAS pool right after the encoder's threads costs more than a small search itself.
+SERIAL_SEARCH_WORK = 2_000_000
+# Lists probed per IVF search; chosen on real USE embeddings by ``python -m bench.scale`` (recall >= 0.95).
+NPROBE = 32
+
+Floats = NDArray[np.float32]
+Ints = NDArray[np.int64]
+
+
+@functools.cache
+def omp_default_threads() -> int:
+    """OpenMP's thread count at start, read before a small search sets it to one."""
+    import faiss
+
+    return int(faiss.omp_get_max_threads())
+
+
+def nlist_for(count: int) -> int:
+    """Inverted lists for ``count`` vectors: ~2 sqrt(n), a power of two, so a probe reads a few thousand."""
+    target = max(64, int(2 * np.sqrt(max(count, 1))))
+    return int(2 ** round(np.log2(target)))
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def segment_files(directory: Path, number: int) -> dict[str, Path]:
+    stem = f"{number:08d}"
+    return {
+        "ids": directory / f"{stem}.ids.npy",
+        "src": directory / f"{stem}.src.npy",
+        "vec": directory / f"{stem}.vec.npy",
+        "ivf": directory / f"{stem}.ivf",
+    }
+
+
+def segment_number(path: Path) -> int | None:
+    head = path.name.split(".", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def write_segment(directory: Path, number: int, ids: Ints, src: Ints, vectors: Floats, ivf: Any | None = None) -> int:
+    """Write a segment's files durably (each to a temporary name, fsynced, renamed); bytes written.
+
+    The segment becomes part of the store only when its row commits in SQLite; files
+    of a segment that never committed are swept by the next writer.
+    """
+    import faiss
+
+    directory.mkdir(parents=True, exist_ok=True)
+    order = np.argsort(ids, kind="stable")
+    arrays: dict[str, NDArray[Any]] = {
+        "ids": ids[order],
+        "src": src[order],
+        "vec": np.ascontiguousarray(vectors[order], dtype=np.float32),
+    }
+    written = 0
+    for kind, path in segment_files(directory, number).items():
+        temporary = path.with_name(path.name + ".tmp")
+        if kind == "ivf":
+            if ivf is None:
+                continue
+            faiss.write_index(ivf, str(temporary))
+        else:
+            with temporary.open("wb") as handle:
+                np.save(handle, arrays[kind])
+        _fsync(temporary)
+        written += temporary.stat().st_size
+        temporary.replace(path)
+    fsync_dir(directory)
+    return written
+
+
+def remove_segment(directory: Path, number: int) -> None:
+    for path in segment_files(directory, number).values():
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One segment as a reader holds it; ``dead`` are the rows whose passages are gone (tombstones)."""
+
+    number: int
+    ids: Ints
+    src: Ints
+    vectors: Floats
+    ivf: Any | None
+    dead: NDArray[np.bool_] | None = None
+
+    @classmethod
+    def load(cls, directory: Path, number: int, count: int, dimension: int, has_ivf: bool) -> Segment:
+        import faiss
+
+        files = segment_files(directory, number)
+        try:
+            ids = np.load(files["ids"], mmap_mode="r")
+            src = np.load(files["src"], mmap_mode="r")
+            vectors = np.load(files["vec"], mmap_mode="r")
+            ivf = faiss.read_index(str(files["ivf"])) if has_ivf else None
+        except (OSError, ValueError, RuntimeError) as exc:
+            raise IndexCorruptError(
+                f"vector segment {number} in {directory} is damaged ({exc}); run `crosscheck doctor --repair`"
+            ) from None
+        shapes = (ids.shape, src.shape, vectors.shape)
+        if shapes != ((count,), (count,), (count, dimension)) or (ivf is not None and ivf.ntotal != count):
+            raise IndexCorruptError(
+                f"vector segment {number} in {directory} is damaged: it holds {shapes} where {count} rows of "
+                f"{dimension} dimensions were written; run `crosscheck doctor --repair`"
+            )
+        return cls(number, ids, src, vectors, ivf)
+
+    def with_tombstones(self, tombstones: Ints) -> Segment:
+        """This segment with the rows of deleted passages marked, so searches skip them."""
+        if not len(tombstones) or not len(self.ids):
+            return self if self.dead is None else Segment(self.number, self.ids, self.src, self.vectors, self.ivf)
+        rows = self.rows(tombstones)
+        if not (rows >= 0).any():
+            return self if self.dead is None else Segment(self.number, self.ids, self.src, self.vectors, self.ivf)
+        dead = np.zeros(len(self.ids), dtype=np.bool_)
+        dead[rows[rows >= 0]] = True
+        return Segment(self.number, self.ids, self.src, self.vectors, self.ivf, dead)
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    @property
+    def live(self) -> int:
+        return self.size - (int(self.dead.sum()) if self.dead is not None else 0)
+
+    def rows(self, ids: Ints) -> Ints:
+        """Row of each id in this segment, -1 where absent."""
+        if not len(self.ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        at = np.searchsorted(self.ids, ids)
+        at = np.minimum(at, len(self.ids) - 1)
+        return np.where(self.ids[at] == ids, at, -1).astype(np.int64)
+
+    def live_rows(self) -> Iterator[tuple[Ints, Ints, Floats]]:
+        """(ids, src, vectors) of the live rows, in chunks that bound memory."""
+        step = 65_536
+        for start in range(0, self.size, step):
+            end = min(self.size, start + step)
+            keep = slice(None) if self.dead is None else ~self.dead[start:end]
+            yield (
+                np.asarray(self.ids[start:end][keep]),
+                np.asarray(self.src[start:end][keep]),
+                np.asarray(self.vectors[start:end][keep]),
+            )
+
+    def search(
+        self, queries: Floats, k: int, allowed: NDArray[np.bool_] | None, nprobe: int
+    ) -> tuple[Floats, Ints, Ints]:
+        """Best ``k`` live (and allowed) rows per query: (scores, ids, src), each (queries, k'), -inf padded.
+
+        ``allowed`` is a mask over this segment's rows (None: all)."""
+        mask = self.dead
+        if allowed is not None:
+            mask = ~allowed if mask is None else (mask | ~allowed)
+        if self.ivf is not None and self.size > k:
+            rows = self._ivf_rows(queries, k, mask, nprobe)
+            valid = rows >= 0
+            safe = np.where(valid, rows, 0)
+            scores = np.einsum("qkd,qd->qk", np.asarray(self.vectors[safe.ravel()]).reshape(*safe.shape, -1), queries)
+            scores = np.where(valid, scores, -np.inf).astype(np.float32)
+        else:
+            scores = (queries @ np.asarray(self.vectors).T).astype(np.float32)
+            if mask is not None:
+                scores[:, mask] = -np.inf
+            rows = np.broadcast_to(np.arange(self.size, dtype=np.int64), scores.shape)
+            if self.size > k:
+                top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+                scores = np.take_along_axis(scores, top, axis=1)
+                rows = top
+        order = np.argsort(-scores, axis=1, kind="stable")
+        scores = np.take_along_axis(scores, order, axis=1)
+        rows = np.take_along_axis(np.asarray(rows), order, axis=1)
+        return scores, np.asarray(self.ids)[rows], np.asarray(self.src)[rows]
+
+    def _ivf_rows(self, queries: Floats, k: int, mask: NDArray[np.bool_] | None, nprobe: int) -> Ints:
+        import faiss
+
+        ivf = self.ivf
+        assert ivf is not None
+        params = faiss.SearchParametersIVF()
+        params.nprobe = nprobe
+        keep: Any = None
+        if mask is not None:
+            excluded = np.asarray(self.ids)[mask]
+            keep = faiss.IDSelectorNot(faiss.IDSelectorBatch(excluded))  # selectors must outlive the search
+            params.sel = keep
+        small = len(queries) * self.size * nprobe / max(ivf.nlist, 1) <= SERIAL_SEARCH_WORK
+        faiss.omp_set_num_threads(1 if small else omp_default_threads())
+        _, ids = ivf.search(np.ascontiguousarray(queries), k, params=params)
+        del keep
+        rows = self.rows(ids.ravel()).reshape(ids.shape)
+        return np.where(ids >= 0, rows, -1)
+
+
+def train_ivf(sample: Floats, dimension: int, nlist: int) -> Any:
+    """An empty IVF-SQ8 index trained on ``sample``: inner product, as the flat segments score."""
+    import faiss
+
+    faiss.omp_set_num_threads(omp_default_threads())
+    quantizer = faiss.IndexFlatIP(dimension)
+    index = faiss.IndexIVFScalarQuantizer(
+        quantizer, dimension, nlist, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+    )
+    index.train(np.ascontiguousarray(sample, dtype=np.float32))
+    return index
+
+
+def empty_like(trained: Any) -> Any:
+    """A copy of a trained IVF index without its vectors, to build another segment in the same space."""
+    import faiss
+
+    copy = faiss.clone_index(trained)
+    copy.reset()
+    return copy
