@@ -130,15 +130,15 @@ class _StandInVerifier:
         from service.verify import PassageResult, SourceResult, Verification
 
         self.corpus = corpus
-        snapshot = corpus.index().snapshot
+        store = corpus.store()
         sources = []
-        for n, source_id in enumerate(sorted(snapshot.sources)):
+        for n, source in enumerate(store.sources()):
             passages = tuple(
                 PassageResult(p, 0.5, "supports" if n % 2 else "conflicts", 0.8, ("number matches: 1,000",))
-                for p in snapshot.source_passages(source_id)[:3]
+                for p in store.source_passages(source.source_id)[:3]
             )
             stance = passages[0].stance
-            sources.append(SourceResult(snapshot.sources[source_id], stance, 0.8, passages, 0.5))
+            sources.append(SourceResult(source, stance, 0.8, passages, 0.5))
         self.template = Verification("", "en", "conflicting", 0.8, tuple(sources))
 
     def warm_up(self) -> None:

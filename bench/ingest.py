@@ -17,7 +17,7 @@ from index.documents import iter_documents
 from index.embedding import load_embedder
 from index.ingest import ingest
 from index.sentences import split_sentences
-from index.store import CorpusIndex
+from index.store import open_store
 
 TARGET = 700.0
 
@@ -46,8 +46,8 @@ def main() -> None:
     load_seconds = time.perf_counter() - started
 
     index_dir = fresh_dir("ingest-index")
-    index = CorpusIndex.open_or_create(index_dir, model=embedder.model_id, dimension=embedder.dimension)
-    report = ingest(index, embedder, iter_documents([OUT / "ingest-corpus"]))
+    store = open_store(index_dir, model=embedder.model_id, dimension=embedder.dimension)
+    report = ingest(store, embedder, iter_documents([OUT / "ingest-corpus"]))
     rate = report.sentences / report.seconds
     record(
         "ingest",

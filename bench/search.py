@@ -16,7 +16,7 @@ from bench.common import SEEDS, fresh_dir, percentiles, record, time_calls
 from index.documents import iter_documents
 from index.embedding import Embedder, load_embedder
 from index.ingest import ingest
-from index.store import CorpusIndex
+from index.store import open_store
 from service.corpus import Corpus
 from service.settings import Settings
 
@@ -35,8 +35,9 @@ QUERIES = [
 
 def build_seed_index(embedder: Embedder) -> Corpus:
     index_dir = fresh_dir("seed-index")
-    index = CorpusIndex.open_or_create(index_dir, model=embedder.model_id, dimension=embedder.dimension)
-    ingest(index, embedder, iter_documents([SEEDS]))
+    store = open_store(index_dir, model=embedder.model_id, dimension=embedder.dimension)
+    ingest(store, embedder, iter_documents([SEEDS]))
+    store.close()
     return Corpus(Settings(index_dir=index_dir), embedder=embedder)
 
 
@@ -55,7 +56,7 @@ def main() -> None:
             "command": "python -m bench.search",
             "runs": args.runs,
             "latency_ms": stats,
-            "passages": corpus.index().snapshot.passage_count,
+            "passages": corpus.store().counts().passages,
             "target_p50_ms": TARGET_P50_MS,
             "meets_target": stats["p50"] <= TARGET_P50_MS,
         },

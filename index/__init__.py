@@ -1,4 +1,4 @@
-"""Corpus side of crosscheck: articles -> sentences -> embeddings -> FAISS index.
+"""Corpus side of crosscheck: articles -> sentences -> embeddings -> passage store.
 
 This package knows documents, sentences, vectors and ids, never claims; the
 ``service`` package builds verification on top of it.
@@ -16,10 +16,9 @@ from index.errors import (
 )
 from index.ingest import IngestReport
 from index.sentences import Sentence, split_sentences
-from index.store import CorpusIndex, Passage, PassageHit, Snapshot, SourceHits, SourceRecord
+from index.store import Passage, PassageHit, PassageStore, SearchFilters, SourceHits, SourceRecord, open_store
 
 __all__ = [
-    "CorpusIndex",
     "CrosscheckError",
     "Document",
     "DocumentError",
@@ -30,11 +29,13 @@ __all__ = [
     "ModelMismatchError",
     "Passage",
     "PassageHit",
+    "PassageStore",
+    "SearchFilters",
     "Sentence",
-    "Snapshot",
     "SourceHits",
     "SourceRecord",
     "UnknownSourceError",
     "iter_documents",
+    "open_store",
     "split_sentences",
 ]

@@ -257,22 +257,28 @@ def read_manifest(directory: Path) -> dict[str, dict[str, Any]]:
     return {str(k): dict(v) for k, v in sources.items()}
 
 
-def _walk(path: Path) -> Iterator[Path]:
+def _walk(path: Path, exclude: frozenset[Path] = frozenset()) -> Iterator[Path]:
     if path.is_dir():
+        if path.resolve() in exclude:
+            return
         for child in sorted(path.iterdir()):
             if child.name.startswith(".") or child.name == MANIFEST_NAME:
                 continue
-            yield from _walk(child)
+            yield from _walk(child, exclude)
     else:
         yield path
 
 
-def iter_documents(paths: Iterable[str | Path], on_error: ErrorHandler | None = None) -> Iterator[Document]:
+def iter_documents(
+    paths: Iterable[str | Path], on_error: ErrorHandler | None = None, *, exclude: Iterable[str | Path] = ()
+) -> Iterator[Document]:
     """Documents from files and directories (walked recursively, in name order).
 
     A file that cannot be read is reported to ``on_error`` and skipped, so one
-    bad file never stops the rest of a corpus from being ingested.
+    bad file never stops the rest of a corpus from being ingested. Directories in
+    ``exclude`` are not walked (the index itself, when it lives inside the corpus).
     """
+    skipped = frozenset(Path(p).resolve() for p in exclude)
     report: ErrorHandler = on_error or _raise
     manifests: dict[Path, dict[str, dict[str, Any]]] = {}
     for root in paths:
@@ -280,7 +286,7 @@ def iter_documents(paths: Iterable[str | Path], on_error: ErrorHandler | None = 
         if not root.exists():
             report(DocumentError(f"{root}: no such file or directory"))
             continue
-        for path in _walk(root):
+        for path in _walk(root, skipped):
             suffix = path.suffix.lower()
             if suffix not in SUPPORTED_SUFFIXES:
                 report(

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from index.documents import Document
 from index.embedding import Embedder
 from index.sentences import Sentence, split_sentences
-from index.store import CorpusIndex, Transaction
+from index.store import PassageStore, Upsert
 from index.web.crawl import CrawlReport
 
 _Batch = list[tuple[Document, list[Sentence]]]
@@ -27,9 +27,10 @@ _Batch = list[tuple[Document, list[Sentence]]]
 # Sentences per encoder call: large enough to amortise per-call overhead, small
 # enough that a progress bar moves and memory stays flat.
 EMBED_BATCH = 512
-# Sentences per generation written while ingesting a large corpus, so a crash
-# halfway loses at most this much work.
-CHECKPOINT_SENTENCES = 200_000
+# Sentences per commit while ingesting: a write costs what it adds, so commits can be
+# frequent, and a crash or interruption loses at most this much embedding work (a rerun
+# skips every document already committed).
+CHECKPOINT_SENTENCES = 4_096
 
 
 @dataclass
@@ -73,7 +74,7 @@ class IngestReport:
 
 
 def ingest(
-    index: CorpusIndex,
+    store: PassageStore,
     embedder: Embedder,
     documents: Iterable[Document],
     *,
@@ -81,16 +82,19 @@ def ingest(
     report: IngestReport | None = None,
     on_warning: Callable[[str], None] | None = None,
 ) -> IngestReport:
-    """Add or replace documents; the index is saved once per checkpoint, atomically."""
+    """Add or replace documents, committed in checkpoints; compacts the store at the end if due."""
     report = report or IngestReport()
     started = time.perf_counter()
     bar = tqdm(unit=" sentences", disable=not progress, desc="ingest", dynamic_ncols=True)
-    batches = _prefetch(_prepare(index, iter(documents), report, on_warning))
+    batches = _prefetch(_prepare(store, iter(documents), report, on_warning))
     try:
         more = True
         while more:
-            with index.transaction() as txn:
-                more = _fill(txn, embedder, batches, report, bar)
+            items: list[Upsert] = []
+            more = _fill(items, embedder, batches, report, bar)
+            for change in store.upsert_many(items):
+                setattr(report, change, getattr(report, change) + 1)
+        store.compact()
     finally:
         batches.close()
         bar.close()
@@ -99,22 +103,21 @@ def ingest(
 
 
 def _fill(
-    txn: Transaction,
+    items: list[Upsert],
     embedder: Embedder,
     batches: Iterator[_Batch],
     report: IngestReport,
     bar: tqdm[Any],
 ) -> bool:
-    """Embed and add batches to one transaction; False once the documents are exhausted."""
+    """Embed batches into one checkpoint's items; False once the documents are exhausted."""
     written = 0
     for batch in batches:
         texts = [s.text for _, sentences in batch for s in sentences]
         vectors = embedder.encode(texts, batch_size=EMBED_BATCH)
         start = 0
         for document, sentences in batch:
-            change = txn.upsert(document, sentences, vectors[start : start + len(sentences)])
+            items.append((document, sentences, vectors[start : start + len(sentences)]))
             start += len(sentences)
-            setattr(report, change, getattr(report, change) + 1)
         report.sentences += len(texts)
         written += len(texts)
         bar.update(len(texts))
@@ -124,7 +127,7 @@ def _fill(
 
 
 def _prepare(
-    index: CorpusIndex,
+    store: PassageStore,
     docs: Iterator[Document],
     report: IngestReport,
     on_warning: Callable[[str], None] | None,
@@ -134,8 +137,7 @@ def _prepare(
     pending = 0
     for document in docs:
         document = document.with_language()  # before hashing: detection is part of the content
-        saved = index.snapshot.sources.get(document.source_id)
-        if saved is not None and saved.content_hash == document.content_hash:
+        if store.status(document) == "unchanged":
             report.unchanged += 1
             continue
         sentences = split_sentences(document.text, document.language)

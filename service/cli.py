@@ -13,12 +13,14 @@ import os
 import shutil
 import sys
 import textwrap
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from index.store import SearchFilters
 from service.api.server import serve
 from service.batch.cli import batch
 from service.corpus import Corpus
@@ -205,8 +207,8 @@ def search(
       crosscheck search "Duizend militairen gaan naar Roemenië" --top-k 1 --json
     """
     corpus = make_corpus(index_dir, model, top_k=top_k)
-    corpus.index(bootstrap=True, notify=note)
-    (result,) = corpus.search([query], source_ids=sources or None)
+    corpus.store(bootstrap=True, notify=note)
+    (result,) = corpus.search([query], filters=SearchFilters(source_ids=frozenset(sources)) if sources else None)
     response = SearchResponse.from_core(result)
     if as_json:
         emit_json(response.model_dump())
@@ -281,7 +283,7 @@ def check(
     if as_json and output_format not in (None, "json"):
         raise click.UsageError(f"--json and --format {output_format} ask for different outputs; give one")
     corpus = make_corpus(index_dir, model, top_k=top_k)
-    corpus.index(bootstrap=True, notify=note)
+    corpus.store(bootstrap=True, notify=note)
     filters = Filters.of(sources or None, published_after, published_before)
     verification = Verifier(corpus).verify(claim, filters=filters)
     if output_format == "claimreview":
@@ -386,7 +388,7 @@ def evaluate_command(
         where = f"each claim checked against its own documents; index {target}"
     else:
         corpus = make_corpus(index_dir, model)
-        corpus.index(bootstrap=True, notify=note)
+        corpus.store(bootstrap=True, notify=note)
         where = f"checked against the index {corpus.settings.index_dir}"
     report = evaluate(Verifier(corpus), claim_set, k=folds, threshold=similarity_threshold)
     if as_json:
@@ -460,7 +462,7 @@ def sources(index_dir: Path | None, model: str | None, as_json: bool) -> None:
 def delete(source_id: str, index_dir: Path | None, model: str | None) -> None:
     """Remove a source and its passages from the index."""
     corpus = make_corpus(index_dir, model)
-    if not corpus.index().delete(source_id):
+    if not corpus.delete(source_id):
         raise CrosscheckError(f"no source {source_id!r} in the index")
     note(f"deleted {source_id}")
 
@@ -522,6 +524,58 @@ def migrate(
     where = f"CROSSCHECK_MILVUS_URI={to_uri}" if to == "milvus" else f"CROSSCHECK_INDEX_DIR={to_dir}"
     note(f"{report.summary()}; the {to} store holds {counts.sources} sources, {counts.passages} passages")
     note(f"serve from it with CROSSCHECK_STORE={to} {where}")
+
+
+@cli.command()
+@index_options
+@click.option("--repair", is_flag=True, help="Fix what can be fixed (re-embeds damaged sources from their text).")
+def doctor(index_dir: Path | None, model: str | None, repair: bool) -> None:
+    """Check the index for damage: missing rows, vectors or files, an out-of-step lexical index.
+
+    Every source keeps its text, so a source that lost passages or vectors is
+    split and embedded again; vectors without a passage are dropped. Exits 1
+    while damage remains.
+
+    \b
+    Examples:
+      crosscheck doctor
+      crosscheck doctor --repair --index-dir ./my-index
+    """
+    from index.store import check_store
+
+    corpus = make_corpus(index_dir, model)
+    problems, done = check_store(corpus.settings.index_dir, repair=repair, encode=corpus.embed if repair else None)
+    if not problems:
+        note(f"index at {corpus.settings.index_dir}: no damage found")
+        return
+    if not repair:
+        raise CrosscheckError(
+            f"the index at {corpus.settings.index_dir} is damaged: {'; '.join(problems)}. "
+            "Run `crosscheck doctor --repair` to fix what can be fixed"
+        )
+    for problem in problems:
+        note(f"damage: {problem}")
+    for action in done:
+        note(f"repair: {action}")
+    if any(action.startswith("NOT repaired") for action in done):
+        raise CrosscheckError("some damage could not be repaired; rebuild the index with `crosscheck ingest`")
+
+
+@cli.command()
+@index_options
+def compact(index_dir: Path | None, model: str | None) -> None:
+    """Compact the index now rather than when due.
+
+    Drops the vectors of deleted passages, merges segments, and for a large
+    index (above ~20,000 passages) builds or retrains the approximate (IVF) index.
+    """
+    corpus = make_corpus(index_dir, model)
+    store = corpus.store()
+    started = time.perf_counter()
+    did = store.compact(force=True)
+    counts = store.counts()
+    what = "compacted" if did else "nothing to compact"
+    note(f"{what}: {counts.sources:,} sources, {counts.passages:,} passages ({time.perf_counter() - started:.1f}s)")
 
 
 cli.add_command(serve)

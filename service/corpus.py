@@ -1,14 +1,16 @@
-"""The corpus as the service uses it: one embedder and one index, opened on demand.
+"""The corpus as the service uses it: one embedder and one passage store, opened on demand.
 
 Every front door (CLI, HTTP API, batch) goes through a :class:`Corpus`, so the
-rules for finding, bootstrapping and checking an index live here once.
+rules for finding, bootstrapping and checking an index live here once. The store
+is reached only through :class:`~index.store.PassageStore`; which backend serves it
+is the settings' choice (``CROSSCHECK_STORE``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from itertools import chain
@@ -19,9 +21,9 @@ from numpy.typing import NDArray
 
 from index.documents import Document, iter_documents, unusable_character
 from index.embedding import Embedder, LazyEmbedder
-from index.errors import DocumentError, IndexNotFoundError
+from index.errors import DocumentError, IndexNotFoundError, UnknownSourceError
 from index.ingest import IngestReport, ingest
-from index.store import Change, CorpusIndex, Snapshot, SourceHits, SourceRecord
+from index.store import Change, PassageStore, SearchFilters, SourceHits, SourceRecord, open_store
 from index.web import Crawler, CrawlState, Fetcher, is_listing_file, is_url, state_path
 from service.errors import InvalidClaimError
 from service.settings import Settings, fetch_policy
@@ -61,51 +63,65 @@ def too_long(what: str, length: int, limit: int) -> InvalidClaimError:
 
 
 class Corpus:
-    """Lazily loaded embedder + index for one settings object."""
+    """Lazily opened embedder + passage store for one settings object."""
 
     def __init__(self, settings: Settings, embedder: Embedder | None = None) -> None:
         self.settings = settings
         self.embedder: Embedder = embedder or LazyEmbedder(settings.model, threads=settings.threads)
-        self._index: CorpusIndex | None = None
-        self._index_lock = threading.Lock()
+        self._store: PassageStore | None = None
+        self._store_lock = threading.Lock()
 
-    def index(self, *, bootstrap: bool = False, notify: Notify | None = None) -> CorpusIndex:
-        """The index, reloaded if another process saved a newer generation.
+    def store(self, *, bootstrap: bool = False, notify: Notify | None = None) -> PassageStore:
+        """The store, brought up to date with any other process's writes (a cheap check when none).
 
         With ``bootstrap``, a missing index is built from the bundled seeds.
         """
-        if self._index is None:
-            with self._index_lock:
-                if self._index is None:
-                    self._index = self._open(bootstrap, notify)
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    self._store = self._open(bootstrap, notify)
         else:
-            self._index.refresh()
-        return self._index
+            self._store.refresh()
+        return self._store
 
-    def _open(self, bootstrap: bool, notify: Notify | None) -> CorpusIndex:
-        path = self.settings.index_dir
-        if CorpusIndex.exists(path):
-            return CorpusIndex.open(path, model=self.embedder.model_id)
-        if not bootstrap:
-            raise IndexNotFoundError(f"no index at {path}; build one with `crosscheck ingest PATH`")
-        seeds = self.settings.seeds_dir
+    def _open_store(self, *, create: bool) -> PassageStore:
+        """The model id is checked without loading the model; its dimension is needed only to create."""
+        return open_store(
+            self.settings.index_dir,
+            model=self.embedder.model_id,
+            dimension=self.embedder.dimension if create else None,
+            backend=self.settings.store,
+            uri=self.settings.milvus_uri,
+        )
+
+    def _open(self, bootstrap: bool, notify: Notify | None) -> PassageStore:
+        try:
+            return self._open_store(create=False)
+        except IndexNotFoundError:
+            if not bootstrap:
+                raise
+        path, seeds = self.settings.index_dir, self.settings.seeds_dir
         if not seeds.is_dir():
             raise IndexNotFoundError(
                 f"no index at {path} and no seed corpus at {seeds}; build one with `crosscheck ingest PATH`"
             )
         if notify:
             notify(f"No index at {path} yet: building one from the bundled seeds in {seeds} ...")
-        index = self._open_for_writing()
-        report = ingest(index, self.embedder, iter_documents([seeds], on_error=_log_error))
+        store = self._open_store(create=True)
+        report = ingest(store, self.embedder, iter_documents([seeds], on_error=_log_error))
         if notify:
             notify(f"Indexed {report.documents} sources, {report.sentences} sentences.")
-        return index
+        return store
 
-    def _open_for_writing(self) -> CorpusIndex:
-        path = self.settings.index_dir
-        if CorpusIndex.exists(path):  # the model id is checked without loading the model
-            return CorpusIndex.open(path, model=self.embedder.model_id)
-        return CorpusIndex.open_or_create(path, model=self.embedder.model_id, dimension=self.embedder.dimension)
+    def _writable(self) -> PassageStore:
+        if self._store is None:
+            with self._store_lock:
+                if self._store is None:
+                    try:
+                        self._store = self._open_store(create=False)
+                    except IndexNotFoundError:
+                        self._store = self._open_store(create=True)
+        return self._store
 
     def ingest_paths(
         self,
@@ -130,14 +146,13 @@ class Corpus:
         targets = list(paths)
         web = [t for t in targets if is_url(t) or is_listing_file(t)]
         files = [t for t in targets if t not in web]
-        index = self._open_for_writing()
-        self._index = index
-        documents: Iterable[Document] = iter_documents(files, on_error=record)
+        store = self._writable()
+        documents: Iterable[Document] = iter_documents(files, on_error=record, exclude=[self.settings.index_dir])
         if not web:
-            return ingest(index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+            return ingest(store, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
         with self.crawler(on_error=record, listing_backoff=listing_backoff) as crawler:
             documents = chain(documents, crawler.documents(web))
-            ingest(index, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+            ingest(store, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
             crawler.commit()
             report.crawl = crawler.report
         return report
@@ -169,9 +184,7 @@ class Corpus:
         return self.put_document(replace(article.document(source_id=source_id), **fields))
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
-        index = self._index if self._index is not None else self._open_for_writing()
-        self._index = index
-        return ingest(index, self.embedder, documents)
+        return ingest(self._writable(), self.embedder, documents)
 
     def put_document(self, document: Document) -> tuple[Change, SourceRecord]:
         """Add or replace one document; when this returns it is saved and every reader sees it."""
@@ -179,16 +192,25 @@ class Corpus:
         if report.empty:
             raise DocumentError(f"document {document.source_id!r}: no sentences found in its text")
         change: Change = "added" if report.added else "replaced" if report.replaced else "unchanged"
-        record = self.index().snapshot.sources.get(document.source_id)
+        record = self.store().source(document.source_id)
         if record is None:  # deleted by another writer between the two steps
             raise DocumentError(f"document {document.source_id!r} was deleted while it was being written")
         return change, record
 
     def delete(self, source_id: str) -> bool:
-        return self.index().delete(source_id)
+        return self.store().delete(source_id)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         return self.embedder.encode(texts)
+
+    def check_filters(self, filters: SearchFilters | None) -> None:
+        """Refuse unknown source ids before any work is done (a batch checks this before its first row)."""
+        if filters is None or filters.source_ids is None:
+            return
+        store = self.store(bootstrap=True)
+        unknown = sorted(s for s in filters.source_ids if store.source(s) is None)
+        if unknown:
+            raise UnknownSourceError(f"unknown source id(s): {', '.join(unknown)}")
 
     def search(
         self,
@@ -196,23 +218,23 @@ class Corpus:
         *,
         top_k: int | None = None,
         max_sources: int | None = None,
-        source_ids: Collection[str] | None = None,
-        snapshot: Snapshot | None = None,
+        filters: SearchFilters | None = None,
     ) -> list[SearchResult]:
         """Top passages per source for each query; queries are embedded in one batch."""
         queries = [check_text(q, max_chars=self.settings.max_claim_chars, what="query") for q in queries]
-        snapshot = snapshot or self.index(bootstrap=True).snapshot
+        store = self.store(bootstrap=True)
         vectors = self.embed(queries)
-        grouped = snapshot.search(
+        grouped = store.search(
             vectors,
             per_source=top_k or self.settings.top_k,
             max_sources=max_sources or self.settings.max_sources,
-            source_ids=source_ids,
+            filters=filters,
+            texts=queries,
         )
         return [SearchResult(q, hits) for q, hits in zip(queries, grouped, strict=True)]
 
     def sources(self) -> list[SourceRecord]:
-        return sorted(self.index(bootstrap=True).snapshot.sources.values(), key=lambda s: s.source_id)
+        return self.store(bootstrap=True).sources()
 
 
 def _log_error(error: DocumentError) -> None:

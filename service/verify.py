@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
-from index.store import Passage, PassageHit, Snapshot, SourceHits, SourceRecord
+from index.store import Passage, PassageHit, PassageStore, SearchFilters, SourceHits, SourceRecord
 from service.corpus import Corpus, check_text
 from service.engine.analysis import Analysis, analyze, analyze_passage
 from service.engine.analysis.lexicon import lexicon
@@ -43,7 +43,7 @@ CLAIM_BATCH = 64
 CONTEXT_BEFORE, CONTEXT_AFTER = 2, 1
 # Sources whose acting parties are kept (each a small set of entity ids).
 SOURCE_CACHE = 10_000
-# Passages whose surroundings (analysis, context, words) are kept, per snapshot of the index.
+# Passages whose surroundings (analysis, context, words) are kept, per version of the store.
 PASSAGE_CACHE = 200_000
 # Checked before the first real claim, so its caller does not pay for loading the model and analysers.
 WARM_UP_CLAIM = "1,000 troops moved to Romania in 2022"
@@ -86,12 +86,8 @@ class Verification:
 
 
 @dataclass(frozen=True)
-class Filters:
-    """Which sources a check may use."""
-
-    source_ids: frozenset[str] | None = None
-    published_after: str | None = None  # ISO date, inclusive, at any precision
-    published_before: str | None = None
+class Filters(SearchFilters):
+    """Which sources a check may use; the store applies them (see :class:`~index.store.SearchFilters`)."""
 
     @classmethod
     def of(
@@ -118,27 +114,6 @@ class Filters:
             if problem:
                 raise InvalidInputError(f"a source id {problem}", field="sources")
         return cls(ids, date(published_after, "published_after"), date(published_before, "published_before"))
-
-    def allowed(self, snapshot: Snapshot) -> list[str] | None:
-        if self.source_ids is None and self.published_after is None and self.published_before is None:
-            return None
-        ids = self.source_ids if self.source_ids is not None else frozenset(snapshot.sources)
-        unknown = sorted(ids - set(snapshot.sources))
-        if unknown:
-            from service.errors import UnknownSourceError
-
-            raise UnknownSourceError(f"unknown source id(s): {', '.join(unknown)}")
-        return [s for s in sorted(ids) if self._date_ok(snapshot.sources[s].published)]
-
-    def _date_ok(self, published: str | None) -> bool:
-        if published is None:
-            return self.published_after is None and self.published_before is None
-        # compare at the coarser precision: "2022-02" is after "2022-01-15" only if the month is later
-        if self.published_after and published[: len(self.published_after)] < self.published_after[: len(published)]:
-            return False
-        return not (
-            self.published_before and published[: len(self.published_before)] > self.published_before[: len(published)]
-        )
 
 
 def settle_heap() -> None:
@@ -173,7 +148,7 @@ class Verifier:
         self.nli = nli
         self._lock = threading.Lock()
         self._source_actors: dict[tuple[str, str], frozenset[str]] = {}
-        self._surroundings: tuple[Snapshot | None, dict[int, _Surroundings]] = (None, {})
+        self._surroundings: tuple[int | None, dict[int, _Surroundings]] = (None, {})
 
     @property
     def words(self) -> WordMatcher:
@@ -210,30 +185,30 @@ class Verifier:
         limit = self.corpus.settings.max_claim_chars
         texts = [check_text(claim, max_chars=limit) for claim in claims]
         analyses = [analyze(text) for text in texts]
-        snapshot = self.corpus.index(bootstrap=True).snapshot
-        allowed = filters.allowed(snapshot)
+        store = self.corpus.store(bootstrap=True)
+        version = store.version
 
         new_words = self.words.missing(t.fold for a in analyses for t in a.content)
         vectors = self.corpus.embed([*texts, *new_words])
         if new_words:
             self.words.remember(new_words, vectors[len(texts) :])
-        if allowed is not None and not allowed:
-            for text, analysis in zip(texts, analyses, strict=True):
-                yield _empty(text, analysis.language, "no source matches the filters")
-            return
-        groups = snapshot.search(
+        groups = store.search(
             vectors[: len(texts)],
             per_source=CANDIDATES_PER_SOURCE,
             max_sources=self.corpus.settings.max_sources,
-            source_ids=allowed,
+            filters=None if filters.empty else filters,
         )
+        if not filters.empty and not any(groups):
+            for text, analysis in zip(texts, analyses, strict=True):
+                yield _empty(text, analysis.language, "no source matches the filters")
+            return
         # each candidate's analysis, the sentences around it and their words: the same for every claim
-        near = self._surroundings_in(snapshot)
+        near = self._surroundings_in(version)
         for per_claim in groups:
             for g in per_claim:
                 for hit in g.hits:
                     if hit.passage.id not in near:
-                        near[hit.passage.id] = self._surround(snapshot, hit.passage, g.source)
+                        near[hit.passage.id] = self._surround(store, hit.passage, g.source)
         # a claim is compared with its own passages' words only: a batch's union would be a bigger
         # matrix per claim, and would let one claim's result depend on the others in its batch
         vocabularies = [
@@ -256,9 +231,8 @@ class Verifier:
         key = (source.source_id, source.content_hash)
         actors = self._source_actors.get(key)
         if actors is None:
-            snapshot = self.corpus.index().snapshot
             actors = acting_parties(
-                analyze_passage(p.text, source.language) for p in snapshot.source_passages(source.source_id)
+                analyze_passage(p.text, source.language) for p in self.corpus.store().source_passages(source.source_id)
             )
             with self._lock:
                 if len(self._source_actors) > SOURCE_CACHE:
@@ -266,21 +240,21 @@ class Verifier:
                 self._source_actors[key] = actors
         return actors
 
-    def _surroundings_in(self, snapshot: Snapshot) -> dict[int, _Surroundings]:
-        """The surroundings kept for ``snapshot``'s passages (a new snapshot starts afresh)."""
+    def _surroundings_in(self, version: int) -> dict[int, _Surroundings]:
+        """The surroundings kept for one version of the store's passages (a new version starts afresh)."""
         kept, found = self._surroundings
-        if kept is not snapshot or len(found) > PASSAGE_CACHE:
+        if kept != version or len(found) > PASSAGE_CACHE:
             found = {}
-            self._surroundings = (snapshot, found)
+            self._surroundings = (version, found)
         return found
 
-    def _surround(self, snapshot: Snapshot, passage: Passage, source: SourceRecord) -> _Surroundings:
+    def _surround(self, store: PassageStore, passage: Passage, source: SourceRecord) -> _Surroundings:
         """The passage analysed, with two sentences before it and one after: who "het land" or "dat"
         refers to."""
         context = tuple(
             analyze_passage(p.text, source.language)
-            for p in snapshot.neighbors(passage, CONTEXT_BEFORE)
-            if p.id != passage.id and p.position <= passage.position + CONTEXT_AFTER
+            for p in store.neighbors(passage.id, CONTEXT_BEFORE, CONTEXT_AFTER)
+            if p.id != passage.id
         )
         sentences = (analyze_passage(passage.text, source.language), *context)
         return _Surroundings(sentences, frozenset(t.fold for a in sentences for t in a.content))

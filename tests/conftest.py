@@ -86,11 +86,12 @@ def seed_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any)
     """The seed corpus indexed with the real model, built once per session."""
     from index.documents import iter_documents
     from index.ingest import ingest
-    from index.store import CorpusIndex
+    from index.store import open_store
 
     path = tmp_path_factory.mktemp("seed-index")
-    index = CorpusIndex.open_or_create(path, model=real_embedder.model_id, dimension=real_embedder.dimension)
-    ingest(index, real_embedder, iter_documents([SEEDS]))
+    store = open_store(path, model=real_embedder.model_id, dimension=real_embedder.dimension)
+    ingest(store, real_embedder, iter_documents([SEEDS]))
+    store.close()
     return path
 
 

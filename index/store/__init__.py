@@ -16,34 +16,22 @@ from index.store.base import (
     SourceRecord,
     StoreUnavailableError,
     Upsert,
+    check_store,
     open_store,
-)
-from index.store.legacy import (
-    CURRENT_FILE,
-    CorpusIndex,
-    FaissBackend,
-    GenerationStore,
-    Snapshot,
-    Transaction,
 )
 
 __all__ = [
     "BACKENDS",
-    "CURRENT_FILE",
     "Change",
-    "CorpusIndex",
     "Counts",
-    "FaissBackend",
-    "GenerationStore",
     "Passage",
     "PassageHit",
     "PassageStore",
     "SearchFilters",
-    "Snapshot",
     "SourceHits",
     "SourceRecord",
     "StoreUnavailableError",
-    "Transaction",
     "Upsert",
+    "check_store",
     "open_store",
 ]

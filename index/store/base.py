@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol, runtime_checkable
@@ -158,6 +158,11 @@ class PassageStore(Protocol):
 
     def delete(self, source_id: str) -> bool: ...
 
+    def compact(self, *, force: bool = False) -> bool:
+        """Reorganise storage if due (``force``: now), e.g. drop deleted vectors, merge segments,
+        build or retrain an approximate index; True if anything was done. Ingest calls it at the end."""
+        ...
+
     # -- reads -------------------------------------------------------------------
 
     def search(
@@ -232,3 +237,23 @@ def open_store(
     opener = getattr(module, function)
     store: PassageStore = opener(Path(path), model=model, dimension=dimension, uri=uri)
     return store
+
+
+def check_store(
+    path: str | Path,
+    *,
+    repair: bool = False,
+    encode: Callable[[Sequence[str]], NDArray[np.float32]] | None = None,
+    backend: str | None = None,
+) -> tuple[list[str], list[str]]:
+    """(problems found, repairs made) for the embedded store at ``path``; ``encode`` re-embeds
+    sources whose vectors or passages were lost (each source's text is kept, so they can be)."""
+    name = (backend or os.environ.get("CROSSCHECK_STORE") or DEFAULT_BACKEND).strip().lower()
+    if name != "faiss":
+        raise StoreUnavailableError(f"crosscheck doctor checks the embedded (faiss) store, not {name!r}")
+    from index.store.faiss.doctor import diagnose
+    from index.store.faiss.doctor import repair as repair_store
+
+    problems = diagnose(Path(path)).problems
+    done = repair_store(Path(path), encode) if repair and problems else []
+    return problems, done

@@ -1,4 +1,7 @@
-"""The persistent sentence index: FAISS vectors plus SQLite metadata on disk.
+"""The generation format of crosscheck's index before segments; kept to read (and migrate) such indexes.
+
+The store proper is :mod:`index.store.faiss`; this module is used only by
+:mod:`index.store.faiss.migrate` and by tests that make an index of the old format.
 
 Layout of an index directory::
 
@@ -30,7 +33,7 @@ import shutil
 import sqlite3
 import threading
 import time
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,7 +44,7 @@ from numpy.typing import NDArray
 from index.documents import Document
 from index.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError, UnknownSourceError
 from index.sentences import Sentence
-from index.store.base import Change, Counts, Passage, PassageHit, SearchFilters, SourceHits, SourceRecord, Upsert
+from index.store.base import Change, Passage, PassageHit, SourceHits, SourceRecord
 
 log = logging.getLogger(__name__)
 
@@ -636,108 +639,3 @@ def _read_metadata(
     finally:
         conn.close()
     return sources, passages, {s: tuple(ids) for s, ids in grouped.items()}, texts
-
-
-class GenerationStore:
-    """:class:`PassageStore` over a generation directory (the format before segments)."""
-
-    def __init__(self, index: CorpusIndex) -> None:
-        self.index = index
-        self.model = index.snapshot.model
-        self.dimension = index.snapshot.dimension
-
-    @property
-    def version(self) -> int:
-        return self._snapshot.generation
-
-    @property
-    def _snapshot(self) -> Snapshot:
-        return self.index.snapshot
-
-    def refresh(self) -> bool:
-        return self.index.refresh()
-
-    def status(self, document: Document) -> Change:
-        existing = self._snapshot.sources.get(document.source_id)
-        if existing is None:
-            return "added"
-        return "unchanged" if existing.content_hash == document.content_hash else "replaced"
-
-    def upsert(self, document: Document, sentences: Sequence[Sentence], vectors: NDArray[np.float32]) -> Change:
-        return self.index.add(document, sentences, vectors)
-
-    def upsert_many(self, items: Iterable[Upsert]) -> list[Change]:
-        with self.index.transaction() as txn:
-            return [txn.upsert(document, sentences, vectors) for document, sentences, vectors in items]
-
-    def delete(self, source_id: str) -> bool:
-        return self.index.delete(source_id)
-
-    def search(
-        self,
-        vectors: NDArray[np.float32],
-        *,
-        per_source: int = 3,
-        max_sources: int | None = None,
-        filters: SearchFilters | None = None,
-        texts: Sequence[str] | None = None,
-    ) -> list[list[SourceHits]]:
-        snapshot = self._snapshot
-        source_ids: list[str] | None = None
-        if filters is not None and not filters.empty:
-            wanted = filters.source_ids if filters.source_ids is not None else frozenset(snapshot.sources)
-            unknown = sorted(wanted - snapshot.sources.keys())
-            if unknown:
-                raise UnknownSourceError(f"unknown source id(s): {', '.join(unknown)}")
-            source_ids = [s for s in sorted(wanted) if filters.date_ok(snapshot.sources[s].published)]
-        return snapshot.search(vectors, per_source=per_source, max_sources=max_sources, source_ids=source_ids)
-
-    def passages(self, ids: Sequence[int]) -> list[Passage]:
-        passages = self._snapshot.passages
-        return [passages[i] for i in ids if i in passages]
-
-    def neighbors(self, passage_id: int, before: int, after: int) -> list[Passage]:
-        snapshot = self._snapshot
-        passage = snapshot.passages.get(passage_id)
-        if passage is None:
-            return []
-        ids = snapshot.by_source.get(passage.source_id, ())
-        lo, hi = max(0, passage.position - before), min(len(ids), passage.position + after + 1)
-        return [snapshot.passages[pid] for pid in ids[lo:hi]]
-
-    def source_passages(self, source_id: str) -> list[Passage]:
-        return self._snapshot.source_passages(source_id)
-
-    def source(self, source_id: str) -> SourceRecord | None:
-        return self._snapshot.sources.get(source_id)
-
-    def source_text(self, source_id: str) -> str | None:
-        return self._snapshot.texts.get(source_id)
-
-    def sources(self) -> list[SourceRecord]:
-        return sorted(self._snapshot.sources.values(), key=lambda s: s.source_id)
-
-    def counts(self) -> Counts:
-        snapshot = self._snapshot
-        return Counts(len(snapshot.sources), snapshot.passage_count)
-
-    def close(self) -> None:
-        pass
-
-
-def open_generation_store(
-    path: Path, *, model: str | None = None, dimension: int | None = None, uri: str | None = None
-) -> GenerationStore:
-    if dimension is None or CorpusIndex.exists(path):
-        index = CorpusIndex.open(path, model=model)
-        if dimension is not None and index.snapshot.dimension != dimension:
-            raise ModelMismatchError(
-                f"the index at {path} holds {index.snapshot.dimension}-d vectors; "
-                f"model {model!r} makes {dimension}-d ones"
-            )
-        return GenerationStore(index)
-    if model is None:
-        raise ValueError("creating a store needs the model id")
-    index = CorpusIndex.open_or_create(path, model=model, dimension=dimension)
-    index.save()  # a created store exists on disk, as other instances and processes expect
-    return GenerationStore(index)

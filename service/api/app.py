@@ -2,8 +2,9 @@
 
 One app per process. Under ``crosscheck serve --workers N`` each worker
 builds its own from the environment (``app_from_env``) and holds its own
-snapshot of the index; a write in one worker is a new generation on disk that
-the others pick up on their next request (``Corpus.index()`` refreshes).
+view of the passage store; a write in one worker is committed on disk and the
+others pick it up on their next request (``Corpus.store()`` refreshes, loading
+only what changed).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ def create_app(
         loader = threading.Thread(target=state.load, name="crosscheck-load", daemon=True)
         loader.start()
         yield
-        # Nothing to flush: every write is a complete generation on disk before it is acknowledged,
+        # Nothing to flush: every write is committed on disk before it is acknowledged,
         # and a load still running at shutdown is abandoned (an interrupted first ingest leaves no index,
         # so the next start builds it again).
 

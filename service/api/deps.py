@@ -48,17 +48,17 @@ class ServiceState:
     def load(self) -> None:
         started = time.perf_counter()
         try:
-            index = self.corpus.index(bootstrap=True, notify=log.info)
+            store = self.corpus.store(bootstrap=True, notify=log.info)
             verifier = Verifier(self.corpus)
             verifier.warm_up()
             self.checks = Coalescer(verifier)
             self.verifier = verifier
-            snapshot = index.snapshot
+            counts = store.counts()
             log.info(
                 "ready: %d sources, %d passages, model %s, index %s, engine %s (%.1fs)",
-                len(snapshot.sources),
-                snapshot.passage_count,
-                snapshot.model,
+                counts.sources,
+                counts.passages,
+                store.model,
                 self.settings.index_dir,
                 engine_build(),
                 time.perf_counter() - started,

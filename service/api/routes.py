@@ -241,8 +241,8 @@ def sources(corpus: CorpusDep) -> list[SourceInfo]:
     },
 )
 def put_document(body: DocumentRequest, corpus: CorpusDep, settings: SettingsDep, response: Response) -> SourceInfo:
-    """Needs the API key. The document is split into sentences, embedded and saved as a new index
-    generation before the answer is sent: the next request, in any worker, sees it, and it survives a restart.
+    """Needs the API key. The document is split into sentences, embedded and committed to the index
+    before the answer is sent: the next request, in any worker, sees it, and it survives a restart.
     201 when the source is new, 200 when it replaced one (or was identical to it): sending the same document
     again is safe, so a client that gave up waiting retries and gets 200. A text over CROSSCHECK_MAX_DOCUMENT_CHARS
     (default 100,000 characters, after HTML extraction) answers 413 before any work: `crosscheck ingest` takes it.
@@ -281,7 +281,7 @@ def delete_document(
     source_id: Annotated[str, Path(pattern=SOURCE_ID_PATTERN, description="The source to remove")],
     corpus: CorpusDep,
 ) -> Response:
-    """Needs the API key. Saved as a new index generation before the answer is sent."""
+    """Needs the API key. Committed to the index before the answer is sent."""
     if not corpus.delete(source_id):
         raise HTTPException(404, f"no source {source_id!r} in the index")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
@@ -310,11 +310,12 @@ def readyz(state: StateDep) -> Readiness | JSONResponse:
             message=state.error or "loading the model and the index",
         )
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
-    snapshot = state.corpus.index().snapshot
+    store = state.corpus.store()
+    counts = store.counts()
     return Readiness(
         status="ready",
-        sources=len(snapshot.sources),
-        passages=snapshot.passage_count,
-        generation=snapshot.generation,
-        model=snapshot.model,
+        sources=counts.sources,
+        passages=counts.passages,
+        generation=store.version,
+        model=store.model,
     )

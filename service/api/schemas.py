@@ -268,5 +268,7 @@ class Readiness(BaseModel):
     message: str | None = Field(default=None, description="Why it is not ready, when it is not")
     sources: int | None = None
     passages: int | None = None
-    generation: int | None = Field(default=None, description="Index generation this worker reads")
+    generation: int | None = Field(
+        default=None, description="Version of the index this worker reads (it changes on every committed write)"
+    )
     model: str | None = None

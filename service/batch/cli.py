@@ -162,7 +162,7 @@ def batch(
             if summary.resumed:
                 say(f"resuming after row {summary.resumed:,} ({summary.resumed:,} rows already in {output})")
             corpus = Corpus(settings)
-            corpus.index(bootstrap=True, notify=say)
+            corpus.store(bootstrap=True, notify=say)
             verifier = Verifier(corpus)
             try:
                 with _engines(verifier, settings, say) as pool:

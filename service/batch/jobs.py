@@ -129,4 +129,4 @@ class CsvJob:
 
 def _check_filters(verifier: Verifier, filters: Filters | None) -> None:
     if filters is not None:
-        filters.allowed(verifier.corpus.index(bootstrap=True).snapshot)
+        verifier.corpus.check_filters(filters)

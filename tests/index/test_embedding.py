@@ -15,7 +15,7 @@ from index.embedding import DEFAULT_MODEL, USE_DIMENSION, SentenceTransformerEmb
 from index.errors import EmbedderError, ModelMismatchError
 from index.ingest import ingest
 from index.sentences import split_sentences
-from index.store import CorpusIndex
+from index.store import open_store
 from tests.conftest import REPO, SEEDS
 
 
@@ -82,10 +82,10 @@ def test_another_sentence_transformers_model_from_a_local_path(tmp_path: Path) -
     path = str(gt.get_model_path())
     minilm = load_embedder(path)
     assert minilm.dimension == 384
-    index = CorpusIndex.open_or_create(tmp_path / "idx", model=minilm.model_id, dimension=minilm.dimension)
+    index = open_store(tmp_path / "idx", model=minilm.model_id, dimension=minilm.dimension)
     ingest(index, minilm, iter_documents([SEEDS / "000_64af60602162f07a.txt"]))
     with pytest.raises(ModelMismatchError) as excinfo:
-        CorpusIndex.open(tmp_path / "idx", model=DEFAULT_MODEL)
+        open_store(tmp_path / "idx", model=DEFAULT_MODEL)
     assert path in str(excinfo.value) and DEFAULT_MODEL in str(excinfo.value)
 
 

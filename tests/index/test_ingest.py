@@ -7,38 +7,41 @@ import pytest
 
 from index.documents import Document, iter_documents
 from index.ingest import ingest
-from index.store import CorpusIndex
+from index.store import PassageStore, open_store
 from tests.conftest import SEEDS, FakeEmbedder
 
 
-def open_index(path: Path, embedder: FakeEmbedder) -> CorpusIndex:
-    return CorpusIndex.open_or_create(path, model=embedder.model_id, dimension=embedder.dimension)
+def open_index(path: Path, embedder: FakeEmbedder) -> PassageStore:
+    return open_store(path, model=embedder.model_id, dimension=embedder.dimension)
 
 
 def test_seed_corpus_ingests_with_provenance(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
     index = open_index(index_dir, fake_embedder)
     report = ingest(index, fake_embedder, iter_documents([SEEDS]))
     assert (report.added, report.failed, report.empty) == (5, 0, 0)
-    snapshot = CorpusIndex.open(index_dir).snapshot
-    assert report.sentences == snapshot.passage_count > 100
-    texts = [p.text for p in snapshot.passages.values()]
-    assert not any(t.startswith("date") for t in texts)
-    assert not any("© AFP" in t or "Volg dit onderwerp" in t or "Volledig scherm" in t for t in texts)
-    for source in snapshot.sources.values():
+    store = open_store(index_dir)
+    assert report.sentences == store.counts().passages > 100
+    for source in store.sources():
         assert source.language == "nl"
-        for passage in snapshot.source_passages(source.source_id):
-            assert snapshot.texts[source.source_id][passage.char_start : passage.char_end] == passage.text
+        text = store.source_text(source.source_id)
+        assert text is not None
+        passages = store.source_passages(source.source_id)
+        assert len(passages) == source.sentence_count
+        for passage in passages:
+            assert not passage.text.startswith("date")
+            assert not any(junk in passage.text for junk in ("© AFP", "Volg dit onderwerp", "Volledig scherm"))
+            assert text[passage.char_start : passage.char_end] == passage.text
 
 
 def test_reingesting_unchanged_files_embeds_nothing(index_dir: Path, fake_embedder: FakeEmbedder) -> None:
     index = open_index(index_dir, fake_embedder)
     ingest(index, fake_embedder, iter_documents([SEEDS]))
-    generation = index.snapshot.generation
+    version = index.version
     calls = fake_embedder.calls
     report = ingest(index, fake_embedder, iter_documents([SEEDS]))
     assert (report.added, report.replaced, report.unchanged, report.sentences) == (0, 0, 5, 0)
     assert fake_embedder.calls == calls
-    assert index.snapshot.generation == generation
+    assert index.version == version
 
 
 def test_changed_file_replaces_its_source(index_dir: Path, fake_embedder: FakeEmbedder, tmp_path: Path) -> None:
@@ -51,7 +54,7 @@ def test_changed_file_replaces_its_source(index_dir: Path, fake_embedder: FakeEm
     article.write_text("Tweeduizend soldaten gaan naar Polen. Een tweede zin.", encoding="utf-8")
     report = ingest(index, fake_embedder, iter_documents([corpus]))
     assert report.replaced == 1
-    assert [p.text for p in index.snapshot.source_passages("a")] == [
+    assert [p.text for p in index.source_passages("a")] == [
         "Tweeduizend soldaten gaan naar Polen.",
         "Een tweede zin.",
     ]
@@ -74,7 +77,7 @@ def test_language_is_detected_when_not_given(index_dir: Path, fake_embedder: Fak
         Document("nl", "Duizend Amerikaanse soldaten die al in Duitsland zijn, worden naar Roemenië gestuurd."),
     ]
     ingest(index, fake_embedder, docs)
-    assert {s.source_id: s.language for s in index.snapshot.sources.values()} == {"en": "en", "nl": "nl"}
+    assert {s.source_id: s.language for s in index.sources()} == {"en": "en", "nl": "nl"}
     # detection is part of the content hash, so the same documents are unchanged next time
     assert ingest(index, fake_embedder, docs).unchanged == 2
 
@@ -86,10 +89,10 @@ def test_checkpoints_commit_every_batch_without_losing_documents(
     monkeypatch.setattr("index.ingest.CHECKPOINT_SENTENCES", 20)
     index = open_index(index_dir, fake_embedder)
     report = ingest(index, fake_embedder, iter_documents([SEEDS]))
-    snapshot = CorpusIndex.open(index_dir).snapshot
-    assert report.added == 5 and set(snapshot.sources) == {p.stem for p in SEEDS.glob("*.txt")}
-    assert snapshot.passage_count == report.sentences
-    assert snapshot.generation > 3  # several checkpoints were written
+    store = open_store(index_dir)
+    assert report.added == 5 and {s.source_id for s in store.sources()} == {p.stem for p in SEEDS.glob("*.txt")}
+    assert store.counts().passages == report.sentences
+    assert store.version > 4  # several checkpoints were committed
 
 
 def test_a_failing_document_source_stops_ingest_and_commits_nothing_partial(
@@ -102,4 +105,4 @@ def test_a_failing_document_source_stops_ingest_and_commits_nothing_partial(
     index = open_index(index_dir, fake_embedder)
     with pytest.raises(RuntimeError, match="feed broke"):
         ingest(index, fake_embedder, documents())
-    assert not CorpusIndex.exists(index_dir)
+    assert index.counts().sources == 0

@@ -214,3 +214,30 @@ def test_real_check_acceptance_from_the_command_line(tmp_path: Path) -> None:
     assert refuted.returncode == 0, refuted.stderr
     assert "REFUTED" in refuted.stdout
     assert "number differs: claim 2,000 vs source" in refuted.stdout
+
+
+def test_doctor_finds_a_missing_row_and_repairs_it(run: Any, isolated_env: Path) -> None:
+    import sqlite3
+
+    run("ingest", str(SEEDS), "--quiet")
+    assert run("doctor")[0] == 0
+    conn = sqlite3.connect(isolated_env / "store.sqlite")
+    with conn:
+        conn.execute("DELETE FROM passages WHERE id = 5")
+    conn.close()
+    code, _, err = run("sources")
+    assert code == 1 and "damaged" in err and "crosscheck doctor" in err and "KeyError" not in err
+    code, _, err = run("doctor")
+    assert code == 1 and "some are missing" in err and "1 vectors have no passage row" in err and "--repair" in err
+    code, _, err = run("doctor", "--repair")
+    assert code == 0 and "re-indexed 1 sources" in err, err
+    assert run("doctor")[0] == 0
+    code, out, _ = run("sources", "--json")
+    assert code == 0 and len(json.loads(out)) == 5
+
+
+def test_compact(run: Any) -> None:
+    run("ingest", str(SEEDS), "--quiet")
+    assert run("delete", "000_64af60602162f07a")[0] == 0
+    code, _, err = run("compact")
+    assert code == 0 and "compacted: 4 sources" in err

@@ -10,7 +10,7 @@ import pytest
 
 from index.documents import Document
 from index.ingest import ingest
-from index.store import CorpusIndex
+from index.store import open_store
 from service.corpus import Corpus
 from service.errors import InvalidClaimError, InvalidInputError, UnknownSourceError
 from service.evaluation import evaluate, load_claims
@@ -112,7 +112,7 @@ def test_a_source_published_before_the_claimed_year_cannot_confirm_it(
     assert result.verdict != "supported"
     # the same words published before and after the year: only the later one may support
     text = "The Pentagon said 3,000 soldiers will be deployed to Estonia in 2022."
-    index = CorpusIndex.open_or_create(tmp_path, model=real_embedder.model_id, dimension=real_embedder.dimension)
+    index = open_store(tmp_path, model=real_embedder.model_id, dimension=real_embedder.dimension)
     documents = [Document(f"en_{d}", text, language="en", published=d) for d in ("2021-12", "2022-03")]
     ingest(index, real_embedder, documents)
     dated = Verifier(Corpus(Settings(index_dir=tmp_path), embedder=real_embedder))
@@ -159,7 +159,7 @@ HARD_CORPUS = [
 @pytest.fixture(scope="module")
 def hard(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Verifier:
     path = tmp_path_factory.mktemp("hard-index")
-    index = CorpusIndex.open_or_create(path, model=real_embedder.model_id, dimension=real_embedder.dimension)
+    index = open_store(path, model=real_embedder.model_id, dimension=real_embedder.dimension)
     ingest(index, real_embedder, HARD_CORPUS)
     return Verifier(Corpus(Settings(index_dir=path), embedder=real_embedder))
 
@@ -223,7 +223,7 @@ def test_warm_up_hides_the_engine_from_the_garbage_collector(seed_index_dir: Pat
         tracked = {id(o) for o in gc.get_objects()}  # every generation but the frozen one
         assert gc.get_freeze_count() > 0
         assert id(verifier.words) not in tracked
-        assert id(verifier.corpus.index().snapshot) not in tracked
+        assert id(verifier.corpus.store()) not in tracked
         # young collections wait for more than a batch of claims holds at once (no cycles: see below)
         assert gc.get_threshold() == (max(threshold[0], GC_YOUNG_THRESHOLD), *threshold[1:])
     finally:

@@ -203,7 +203,7 @@ class Segment:
             scores = np.einsum("qkd,qd->qk", np.asarray(self.vectors[safe.ravel()]).reshape(*safe.shape, -1), queries)
             scores = np.where(valid, scores, -np.inf).astype(np.float32)
         else:
-            scores = (queries @ np.asarray(self.vectors).T).astype(np.float32)
+            scores = inner_products(queries, np.asarray(self.vectors))
             if mask is not None:
                 scores[:, mask] = -np.inf
             rows = np.broadcast_to(np.arange(self.size, dtype=np.int64), scores.shape)
@@ -234,6 +234,15 @@ class Segment:
         del keep
         rows = self.rows(ids.ravel()).reshape(ids.shape)
         return np.where(ids >= 0, rows, -1)
+
+
+def inner_products(queries: Floats, vectors: Floats) -> Floats:
+    """(queries, rows) inner products, each query on its own: a matrix product's blocking would
+    make a query's scores (and so the order of tied passages) depend on the others in its batch."""
+    out = np.empty((len(queries), len(vectors)), dtype=np.float32)
+    for row, query in enumerate(queries):
+        out[row] = vectors @ query
+    return out
 
 
 def train_ivf(sample: Floats, dimension: int, nlist: int) -> Any:

@@ -471,13 +471,14 @@ class FaissStore:
         texts: Sequence[str] | None = None,
     ) -> list[list[SourceHits]]:
         queries = np.ascontiguousarray(np.atleast_2d(np.asarray(vectors, dtype=np.float32)))
-        for attempt in range(3):
+        for attempt in range(4):
             view = self._view
             candidates = self._candidates(view, queries, per_source, max_sources, filters)
             try:
-                return self._grouped(candidates, per_source, max_sources)
+                return self._grouped(candidates, per_source, max_sources, lenient=attempt == 3)
             except _StaleRead:
-                if attempt == 2 or not self.refresh():
+                self.refresh()
+                if self._view.version == view.version:
                     raise IndexCorruptError(
                         f"the index at {self.path} is damaged: passages found by search are missing from "
                         f"{DATABASE}; " + doctor_hint(self.path)
@@ -487,7 +488,7 @@ class FaissStore:
     def _candidates(
         self, view: View, queries: Floats, per_source: int, max_sources: int | None, filters: SearchFilters | None
     ) -> list[tuple[Floats, Ints, Ints]]:
-        """Per query: (scores, ids, source keys) of the best candidates, best first (ties by id)."""
+        """Per query: (scores, ids, source keys) of the best candidates, best first (ties: newest first)."""
         empty = (np.empty(0, np.float32), np.empty(0, np.int64), np.empty(0, np.int64))
         allowed = self._allowed_keys(filters)
         if view.passages == 0 or (allowed is not None and not len(allowed)):
@@ -506,7 +507,7 @@ class FaissStore:
         keys = np.concatenate([p[2] for p in parts], axis=1)
         out = []
         for row in range(len(queries)):
-            order = np.lexsort((ids[row], -scores[row]))[:k]
+            order = np.lexsort((-ids[row], -scores[row]))[:k]  # ties: the newer passage first, as FAISS had it
             order = order[np.isfinite(scores[row][order])]
             out.append((scores[row][order], ids[row][order], keys[row][order]))
         return out
@@ -533,7 +534,7 @@ class FaissStore:
         if not found_ids:
             shape = (len(queries), 0)
             return np.empty(shape, np.float32), np.empty(shape, np.int64), np.empty(shape, np.int64)
-        scores = (queries @ np.concatenate(found_vec).T).astype(np.float32)
+        scores = seg.inner_products(queries, np.concatenate(found_vec))
         n = scores.shape[1]
         return (
             scores,
@@ -572,8 +573,11 @@ class FaissStore:
         return int(total)
 
     def _grouped(
-        self, candidates: list[tuple[Floats, Ints, Ints]], per_source: int, max_sources: int | None
+        self, candidates: list[tuple[Floats, Ints, Ints]], per_source: int, max_sources: int | None, *, lenient: bool
     ) -> list[list[SourceHits]]:
+        """Candidates grouped per source, with their rows read from SQLite. Rows deleted since the
+        view was taken raise :class:`_StaleRead` (the caller retries on the new view), or, when
+        ``lenient`` (writes keep racing the retries), are left out."""
         chosen: list[dict[int, list[tuple[int, float]]]] = []
         for scores, ids, keys in candidates:
             groups: dict[int, list[tuple[int, float]]] = {}
@@ -590,15 +594,17 @@ class FaissStore:
         wanted_keys = sorted({key for groups in chosen for key in groups})
         passages = {p.id: p for p in self.passages(wanted_ids)}
         sources = self._sources_by_key(wanted_keys)
-        if len(passages) != len(wanted_ids) or len(sources) != len(wanted_keys):
+        if (len(passages) != len(wanted_ids) or len(sources) != len(wanted_keys)) and not lenient:
             raise _StaleRead
-        return [
-            [
-                SourceHits(sources[key], tuple(PassageHit(passages[pid], score) for pid, score in hits))
-                for key, hits in groups.items()
-            ]
-            for groups in chosen
-        ]
+        results = []
+        for groups in chosen:
+            ranked = []
+            for key, hits in groups.items():
+                found = tuple(PassageHit(passages[pid], score) for pid, score in hits if pid in passages)
+                if key in sources and found:
+                    ranked.append(SourceHits(sources[key], found))
+            results.append(ranked)
+        return results
 
     def _sources_by_key(self, keys: Sequence[int]) -> dict[int, SourceRecord]:
         conn = self._connection()

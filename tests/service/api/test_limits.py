@@ -160,9 +160,9 @@ class SlowCorpus(Corpus):
         super().__init__(settings, embedder=FakeEmbedder())
         self.release = release
 
-    def index(self, **kwargs: Any) -> Any:
+    def store(self, **kwargs: Any) -> Any:
         assert self.release.wait(30)
-        return super().index(**kwargs)
+        return super().store(**kwargs)
 
 
 def test_readyz_is_503_until_the_index_is_loaded(tmp_path: Any) -> None:

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from index.store import CorpusIndex
+from index.store import open_store
 from tests.live import LiveServer
 from tests.service.api.conftest import AUTH
 
@@ -187,8 +187,8 @@ def test_workers_share_writes_which_survive_a_restart_and_shutdown_is_graceful(
     messages = [json.loads(line)["message"] for line in server.log_lines()]  # every line JSON, warnings too
     assert sum("Application shutdown complete" in m for m in messages) == 2
 
-    reopened = CorpusIndex.open(server.index_dir, model="use-multilingual-v3").snapshot
-    assert reopened.sources["live-doc"].sentence_count == 2
+    reopened = open_store(server.index_dir, model="use-multilingual-v3")
+    assert reopened.source("live-doc").sentence_count == 2  # type: ignore[union-attr]
     assert [p.text for p in reopened.source_passages("live-doc")] == [
         "Vierduizend mariniers gaan naar Litouwen.",
         "Dat meldt het ministerie.",

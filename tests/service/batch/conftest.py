@@ -24,7 +24,7 @@ def fake_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The seeds indexed once with the fake embedder (its model id is the default model's name)."""
     path = tmp_path_factory.mktemp("fake-index")
     corpus = Corpus(Settings(index_dir=path), embedder=FakeEmbedder(model_id="use-multilingual-v3"))
-    corpus.index(bootstrap=True)
+    corpus.store(bootstrap=True)
     return path
 
 
