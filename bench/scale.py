@@ -1,0 +1,314 @@
+"""The store at archive size: writes, open, memory and search at 10k and 1M passages; recall on real text.
+
+Store figures use stored synthetic vectors (random unit vectors, 512-d, 30-sentence
+documents), which cost the store what real ones do. Recall needs real embeddings:
+sentences of the seeds and the extra corpus, varied (numbers, places, weekdays) so no
+two are alike, embedded once with the bundled model and cached in ``bench/out/scale/``.
+
+    python -m bench.scale                       # 10k and 1M synthetic, 100k real
+    python -m bench.scale --sizes 10000 --real 20000   # a quick run
+
+Figures: adding / deleting one 30-sentence document (seconds and bytes written, median
+of several), opening the index and RSS after opening (in a fresh process), search p50
+at the verifier's settings, recall@10 and recall of the passages the verifier reads
+(per source) against exact search, and ``check`` p50 at the real index vs the seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bench.common import OUT, REPO, SEEDS, record
+from index.documents import Document, iter_documents
+from index.sentences import Sentence, split_sentences
+from index.store import PassageStore, open_store
+
+DIMENSION = 512
+PER_DOCUMENT = 30
+SCALE = OUT / "scale"
+PER_SOURCE, MAX_SOURCES = 8, 20  # what the verifier asks for (service.verify)
+PLACES = [
+    "Roemenië", "Polen", "Duitsland", "Litouwen", "Estland", "Letland", "Bulgarije", "Slowakije", "Hongarije",
+    "Romania", "Poland", "Germany", "Lithuania", "Estonia", "Latvia", "Bulgaria", "Slovakia", "Hungary",
+]  # fmt: skip
+DAYS = ["maandag", "dinsdag", "woensdag", "donderdag", "vrijdag", "Monday", "Tuesday", "Wednesday", "Friday"]
+_NUMBER = re.compile(r"\b\d[\d.,]*\b")
+_PLACE = re.compile("|".join(PLACES))
+_DAY = re.compile("|".join(DAYS))
+
+
+# -- corpora ------------------------------------------------------------------------------
+
+
+def base_sentences() -> list[str]:
+    paths = [SEEDS, REPO / "eval" / "extra_corpus"]
+    found = []
+    for document in iter_documents([p for p in paths if p.exists()]):
+        document = document.with_language()
+        found += [s.text for s in split_sentences(document.text, document.language)]
+    return sorted(set(found))
+
+
+def varied(sentences: list[str], count: int, seed: int) -> list[str]:
+    """``count`` sentences: the base ones with their numbers, places and weekdays varied."""
+    rng = random.Random(seed)
+    out = []
+    while len(out) < count:
+        text = rng.choice(sentences)
+        text = _NUMBER.sub(lambda _: f"{rng.randint(2, 99_000):,}".replace(",", rng.choice([",", "."])), text)
+        text = _PLACE.sub(lambda _: rng.choice(PLACES), text)
+        text = _DAY.sub(lambda _: rng.choice(DAYS), text)
+        out.append(text)
+    return out
+
+
+def real_corpus(count: int) -> tuple[list[str], NDArray[np.float32]]:
+    """Varied real sentences and their embeddings by the bundled model (cached on disk)."""
+    SCALE.mkdir(parents=True, exist_ok=True)
+    texts_path, vectors_path = SCALE / f"real-{count}.jsonl", SCALE / f"real-{count}.npy"
+    if texts_path.exists() and vectors_path.exists():
+        texts = [json.loads(line) for line in texts_path.open(encoding="utf-8")]
+        return texts, np.load(vectors_path)
+    from index.embedding import load_embedder
+
+    texts = varied(base_sentences(), count, seed=1)
+    embedder = load_embedder()
+    started = time.perf_counter()
+    vectors = np.concatenate(
+        [embedder.encode(texts[i : i + 4096], batch_size=512) for i in range(0, count, 4096)]
+    ).astype(np.float32)
+    print(f"embedded {count:,} sentences in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+    np.save(vectors_path, vectors)
+    texts_path.write_text("".join(json.dumps(t) + "\n" for t in texts), encoding="utf-8")
+    return texts, vectors
+
+
+def synthetic(count: int, seed: int) -> NDArray[np.float32]:
+    vectors = np.random.default_rng(seed).standard_normal((count, DIMENSION), dtype=np.float32)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    return vectors
+
+
+def documents(texts: list[str], vectors: NDArray[np.float32], prefix: str) -> Iterator[Any]:
+    for start in range(0, len(texts), PER_DOCUMENT):
+        chunk = texts[start : start + PER_DOCUMENT]
+        text, sentences, offset = "", [], 0
+        for position, sentence in enumerate(chunk):
+            sentences.append(Sentence(sentence, offset, offset + len(sentence), 0, position))
+            offset += len(sentence) + 1
+        text = " ".join(chunk)
+        year = 2015 + (start // PER_DOCUMENT) % 10
+        document = Document(f"{prefix}{start // PER_DOCUMENT:07d}", text, published=f"{year}-03", language="nl")
+        yield document, sentences, vectors[start : start + len(chunk)]
+
+
+def build(path: Path, texts: list[str], vectors: NDArray[np.float32], model: str) -> PassageStore:
+    """A store of ``len(vectors)`` passages in 30-sentence documents, compacted as ingest leaves it."""
+    marker = path / "built.json"
+    if marker.exists() and json.loads(marker.read_text())["passages"] == len(vectors):
+        return open_store(path, model=model)
+    shutil.rmtree(path, ignore_errors=True)
+    store = open_store(path, model=model, dimension=vectors.shape[1])
+    started = time.perf_counter()
+    pending: list[Any] = []
+    for item in documents(texts, vectors, "doc"):
+        pending.append(item)
+        if len(pending) == 1000:
+            store.upsert_many(pending)
+            pending = []
+    if pending:
+        store.upsert_many(pending)
+    store.compact(force=True)
+    seconds = time.perf_counter() - started
+    marker.write_text(json.dumps({"passages": len(vectors), "seconds": round(seconds, 1)}))
+    print(f"built {len(vectors):,} passages in {seconds:.0f}s", file=sys.stderr)
+    return store
+
+
+# -- measurements ---------------------------------------------------------------------------
+
+
+def written_bytes() -> int:
+    for line in Path("/proc/self/io").read_text().splitlines():
+        if line.startswith("wchar:"):
+            return int(line.split()[1])
+    return 0
+
+
+def measure_write(store: PassageStore, rounds: int, seed: int) -> dict[str, float]:
+    """Median seconds and bytes written to add, then delete, one 30-sentence document."""
+    rng = np.random.default_rng(seed)
+    adds, deletes, add_bytes, delete_bytes = [], [], [], []
+    for n in range(rounds):
+        texts = [f"Bericht {n}-{i}: {rng.integers(100, 9000)} soldaten gaan naar Polen." for i in range(PER_DOCUMENT)]
+        ((document, sentences, vectors),) = documents(texts, synthetic(PER_DOCUMENT, seed + n), f"probe{seed}-{n}-")
+        before, started = written_bytes(), time.perf_counter()
+        store.upsert(document, sentences, vectors)
+        adds.append(time.perf_counter() - started)
+        add_bytes.append(written_bytes() - before)
+        before, started = written_bytes(), time.perf_counter()
+        store.delete(document.source_id)
+        deletes.append(time.perf_counter() - started)
+        delete_bytes.append(written_bytes() - before)
+    return {
+        "add_s": statistics.median(adds),
+        "add_max_s": max(adds),
+        "add_mb": statistics.median(add_bytes) / 1e6,
+        "delete_s": statistics.median(deletes),
+        "delete_mb": statistics.median(delete_bytes) / 1e6,
+    }
+
+
+def measure_search(store: PassageStore, queries: NDArray[np.float32]) -> float:
+    samples = []
+    for query in queries:
+        started = time.perf_counter()
+        store.search(query[None, :], per_source=PER_SOURCE, max_sources=MAX_SOURCES)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples[5:]) * 1000
+
+
+def probe_open(path: Path) -> dict[str, float]:
+    """Open the store in a fresh process: seconds and RSS after opening (MB)."""
+    code = (
+        "import sys, time, resource, json; sys.path.insert(0, %r); started = time.perf_counter();"
+        "from index.store import open_store; s = open_store(%r); s.counts(); t = time.perf_counter() - started;"
+        "rss = int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize();"
+        "print(json.dumps({'open_s': t, 'rss_mb': rss / 1e6}))"
+    ) % (str(REPO), str(path))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def exact_grouped(
+    vectors: NDArray[np.float32], source_of: NDArray[np.int64], query: NDArray[np.float32]
+) -> tuple[list[int], set[int]]:
+    """Exact top-10 passage rows, and the rows the verifier would read (8 per source, 20 sources)."""
+    scores = vectors @ query
+    order = np.argsort(-scores, kind="stable")
+    groups: dict[int, int] = {}
+    read: set[int] = set()
+    for row in order[:4096].tolist():
+        source = int(source_of[row])
+        if source not in groups:
+            if len(groups) >= MAX_SOURCES:
+                continue
+            groups[source] = 0
+        if groups[source] < PER_SOURCE:
+            groups[source] += 1
+            read.add(row)
+    return order[:10].tolist(), read
+
+
+def measure_recall(store: PassageStore, vectors: NDArray[np.float32], queries: NDArray[np.float32]) -> dict[str, float]:
+    """Recall of the store's search (IVF above the exact threshold) against brute force."""
+    source_of = np.arange(len(vectors)) // PER_DOCUMENT
+    at10, read_recall = [], []
+    for query in queries:
+        top10, read = exact_grouped(vectors, source_of, query)
+        (groups,) = store.search(query[None, :], per_source=PER_SOURCE, max_sources=MAX_SOURCES)
+        got = {h.passage.id - 1 for g in groups for h in g.hits}  # passage ids start at 1, in corpus order
+        (wide,) = store.search(query[None, :], per_source=10, max_sources=10)
+        best = sorted(((h.similarity, h.passage.id - 1) for g in wide for h in g.hits), reverse=True)[:10]
+        at10.append(len({row for _, row in best} & set(top10)) / 10)
+        read_recall.append(len(got & read) / len(read))
+    return {"recall_at_10": float(np.mean(at10)), "recall_read": float(np.mean(read_recall))}
+
+
+def check_p50(index_dir: Path, claims: list[str], embedder: Any) -> float:
+    from service.corpus import Corpus
+    from service.settings import Settings
+    from service.verify import Verifier
+
+    verifier = Verifier(Corpus(Settings(index_dir=index_dir), embedder=embedder))
+    verifier.warm_up()
+    samples = []
+    for claim in claims * 3:
+        started = time.perf_counter()
+        verifier.verify(claim)
+        samples.append(time.perf_counter() - started)
+    return statistics.median(samples) * 1000
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def store_figures(size: int) -> dict[str, float]:
+    path = SCALE / f"synthetic-{size}"
+    vectors = synthetic(size, seed=size)
+    texts = [f"Zin {i}: {i % 9000} soldaten gaan naar {PLACES[i % len(PLACES)]}." for i in range(size)]
+    store = build(path, texts, vectors, model="synthetic-512")
+    del vectors, texts
+    figures: dict[str, float] = {"passages": store.counts().passages}
+    figures |= measure_write(store, rounds=7, seed=size)
+    figures["search_p50_ms"] = measure_search(store, synthetic(200, seed=7))
+    store.close()
+    figures |= probe_open(path)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="10000,1000000", help="synthetic store sizes, comma-separated")
+    parser.add_argument("--real", type=int, default=100_000, help="real-embedded passages for recall and check")
+    parser.add_argument("--skip-check", action="store_true", help="leave out check p50 (loads the engine)")
+    args = parser.parse_args()
+    results: dict[str, Any] = {"command": "python -m bench.scale " + " ".join(sys.argv[1:])}
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    for size in sizes:
+        figures = store_figures(size)
+        results[f"synthetic_{size}"] = figures
+        print(json.dumps({f"synthetic_{size}": figures}), flush=True)
+    if len(sizes) >= 2:
+        small, large = results[f"synthetic_{sizes[0]}"], results[f"synthetic_{sizes[-1]}"]
+        results["add_ratio"] = large["add_s"] / small["add_s"]
+        results["delete_ratio"] = large["delete_s"] / small["delete_s"]
+    if args.real:
+        texts, vectors = real_corpus(args.real)
+        from index.embedding import load_embedder
+
+        embedder = load_embedder()
+        store = build(SCALE / f"real-{args.real}", texts, vectors, model=embedder.model_id)
+        claims = [json.loads(line)["claim"] for line in (REPO / "eval" / "dev_claims.jsonl").open(encoding="utf-8")]
+        queries = np.concatenate(
+            [embedder.encode(claims), embedder.encode(varied(base_sentences(), 200, seed=99))]
+        ).astype(np.float32)
+        real: dict[str, Any] = {"passages": store.counts().passages}
+        real |= measure_recall(store, vectors, queries)
+        real["search_p50_ms"] = measure_search(store, queries)
+        store.close()
+        if not args.skip_check:
+            seed_dir = SCALE / "seed-index"
+            shutil.rmtree(seed_dir, ignore_errors=True)
+            from index.ingest import ingest
+
+            seed_store = open_store(seed_dir, model=embedder.model_id, dimension=embedder.dimension)
+            ingest(seed_store, embedder, iter_documents([SEEDS]))
+            seed_store.close()
+            real["check_p50_ms"] = check_p50(SCALE / f"real-{args.real}", claims, embedder)
+            real["seed_check_p50_ms"] = check_p50(seed_dir, claims, embedder)
+            real["check_ratio"] = real["check_p50_ms"] / real["seed_check_p50_ms"]
+        results[f"real_{args.real}"] = real
+        print(json.dumps({f"real_{args.real}": real}), flush=True)
+    results["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    record("scale", results)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
