@@ -67,7 +67,7 @@ def base_sentences() -> list[str]:
 def varied(sentences: list[str], count: int, seed: int) -> list[str]:
     """``count`` sentences: the base ones with their numbers, places and weekdays varied."""
     rng = random.Random(seed)
-    out = []
+    out: list[str] = []
     while len(out) < count:
         text = rng.choice(sentences)
         text = _NUMBER.sub(lambda _: f"{rng.randint(2, 99_000):,}".replace(",", rng.choice([",", "."])), text)
@@ -186,11 +186,12 @@ def measure_search(store: PassageStore, queries: NDArray[np.float32]) -> float:
 def probe_open(path: Path) -> dict[str, float]:
     """Open the store in a fresh process: seconds and RSS after opening (MB)."""
     code = (
-        "import sys, time, resource, json; sys.path.insert(0, %r); started = time.perf_counter();"
-        "from index.store import open_store; s = open_store(%r); s.counts(); t = time.perf_counter() - started;"
+        "import sys, time, resource, json; sys.path.insert(0, REPO); started = time.perf_counter();"
+        "from index.store import open_store; s = open_store(PATH); s.counts(); t = time.perf_counter() - started;"
         "rss = int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize();"
         "print(json.dumps({'open_s': t, 'rss_mb': rss / 1e6}))"
-    ) % (str(REPO), str(path))
+    )
+    code = code.replace("REPO", repr(str(REPO))).replace("PATH", repr(str(path)))
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 

@@ -1,9 +1,9 @@
 """Immutable vector segments: the vectors of one write (or one merge), searched exactly or by IVF.
 
-A segment is three ``.npy`` files, memory-mapped so that opening costs nothing and
-only the rows a search touches are read: ``ids`` (sorted passage ids), ``src`` (the
+A segment is three ``.npy`` files: ``ids`` (sorted passage ids), ``src`` (the
 source key of each row, for filters and per-source grouping) and ``vec`` (the
-L2-normalised float32 vectors). A large segment also has an ``.ivf`` file, an
+L2-normalised float32 vectors, memory-mapped so that opening costs nothing and only
+the rows a search touches are read). A large segment also has an ``.ivf`` file, an
 inverted-file index with 8-bit scalar-quantised codes, held in memory (a quarter of
 the vectors' size). Its candidates are re-scored with the exact vectors, so every
 similarity a search returns is the exact cosine, whichever path found it.
@@ -132,8 +132,8 @@ class Segment:
 
         files = segment_files(directory, number)
         try:
-            ids = np.load(files["ids"], mmap_mode="r")
-            src = np.load(files["src"], mmap_mode="r")
+            ids = np.load(files["ids"])  # 16 bytes a passage, in memory: every search indexes them
+            src = np.load(files["src"])
             vectors = np.load(files["vec"], mmap_mode="r")
             ivf = faiss.read_index(str(files["ivf"])) if has_ivf else None
         except (OSError, ValueError, RuntimeError) as exc:

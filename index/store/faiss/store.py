@@ -578,18 +578,7 @@ class FaissStore:
         """Candidates grouped per source, with their rows read from SQLite. Rows deleted since the
         view was taken raise :class:`_StaleRead` (the caller retries on the new view), or, when
         ``lenient`` (writes keep racing the retries), are left out."""
-        chosen: list[dict[int, list[tuple[int, float]]]] = []
-        for scores, ids, keys in candidates:
-            groups: dict[int, list[tuple[int, float]]] = {}
-            for score, pid, key in zip(scores.tolist(), ids.tolist(), keys.tolist(), strict=True):
-                hits = groups.get(key)
-                if hits is None:
-                    if max_sources and len(groups) >= max_sources:
-                        continue
-                    hits = groups[key] = []
-                if len(hits) < per_source:
-                    hits.append((pid, score))
-            chosen.append(groups)
+        chosen = [_group(scores, ids, keys, per_source, max_sources) for scores, ids, keys in candidates]
         wanted_ids = sorted({pid for groups in chosen for hits in groups.values() for pid, _ in hits})
         wanted_keys = sorted({key for groups in chosen for key in groups})
         passages = {p.id: p for p in self.passages(wanted_ids)}
@@ -906,6 +895,30 @@ def _file_lock(directory: Path, *, create: bool) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _group(
+    scores: Floats, ids: Ints, keys: Ints, per_source: int, max_sources: int | None
+) -> dict[int, list[tuple[int, float]]]:
+    """Candidates (best first) grouped per source: sources in order of their best candidate, the first
+    ``max_sources`` of them, each with its ``per_source`` best."""
+    if not len(ids):
+        return {}
+    unique, first = np.unique(keys, return_index=True)
+    order = np.argsort(first, kind="stable")
+    sources = unique[order][:max_sources] if max_sources else unique[order]
+    keep = np.isin(keys, sources)
+    scores, ids, keys = scores[keep], ids[keep], keys[keep]
+    by_source = np.argsort(keys, kind="stable")  # within a source, still best first
+    sorted_keys = keys[by_source]
+    starts = np.searchsorted(sorted_keys, sorted_keys, side="left")
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[by_source] = np.arange(len(keys)) - starts
+    top = rank < per_source
+    groups: dict[int, list[tuple[int, float]]] = {int(key): [] for key in sources.tolist()}
+    for score, pid, key in zip(scores[top].tolist(), ids[top].tolist(), keys[top].tolist(), strict=True):
+        groups[key].append((pid, score))
+    return groups
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:
