@@ -184,10 +184,11 @@ def measure_search(store: PassageStore, queries: NDArray[np.float32]) -> float:
 
 
 def probe_open(path: Path) -> dict[str, float]:
-    """Open the store in a fresh process: seconds and RSS after opening (MB)."""
+    """Open the store in a fresh process: seconds (imports excluded) and RSS after opening (MB)."""
     code = (
-        "import sys, time, resource, json; sys.path.insert(0, REPO); started = time.perf_counter();"
-        "from index.store import open_store; s = open_store(PATH); s.counts(); t = time.perf_counter() - started;"
+        "import sys, time, resource, json; sys.path.insert(0, REPO); import faiss, numpy;"
+        "from index.store import open_store; started = time.perf_counter();"
+        "s = open_store(PATH); s.counts(); t = time.perf_counter() - started;"
         "rss = int(open('/proc/self/statm').read().split()[1]) * resource.getpagesize();"
         "print(json.dumps({'open_s': t, 'rss_mb': rss / 1e6}))"
     )

@@ -11,6 +11,7 @@ similarity a search returns is the exact cosine, whichever path found it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 from collections.abc import Iterator
@@ -236,12 +237,27 @@ class Segment:
         return np.where(ids >= 0, rows, -1)
 
 
+@functools.cache
+def _blas() -> Any:
+    from threadpoolctl import ThreadpoolController
+
+    return ThreadpoolController()
+
+
 def inner_products(queries: Floats, vectors: Floats) -> Floats:
     """(queries, rows) inner products, each query on its own: a matrix product's blocking would
-    make a query's scores (and so the order of tied passages) depend on the others in its batch."""
+    make a query's scores (and so the order of tied passages) depend on the others in its batch.
+    Small ones run on one BLAS thread (waking the pool costs more than the work, and far more on
+    a busy machine)."""
     out = np.empty((len(queries), len(vectors)), dtype=np.float32)
-    for row, query in enumerate(queries):
-        out[row] = vectors @ query
+    limit = (
+        _blas().limit(limits=1, user_api="blas")
+        if len(queries) * vectors.size <= SERIAL_SEARCH_WORK * vectors.shape[-1]
+        else contextlib.nullcontext()
+    )
+    with limit:
+        for row, query in enumerate(queries):
+            out[row] = vectors @ query
     return out
 
 
