@@ -74,3 +74,21 @@ def test_the_load_client_counts_answers_errors_and_memory() -> None:
     assert figures["errors"] == served // 3 and figures["errors_by_kind"] == {"status 503": served // 3}
     rss = figures["rss_mb"]
     assert isinstance(rss, dict) and rss["start"] > 0 and rss["end"] > 0 and len(rss["samples"]) >= 3
+
+
+def test_the_scale_benchmark_measures_a_small_store(tmp_path: Path) -> None:
+    """The store half of bench.scale (synthetic vectors, no model) on two small sizes."""
+    run = subprocess.run(
+        [sys.executable, "-m", "bench.scale", "--sizes", "300,900", "--real", "0"],
+        cwd=REPO,
+        env={**os.environ, "BENCH_OUT": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    figures = json.loads((tmp_path / "scale.json").read_text())
+    small, large = figures["synthetic_300"], figures["synthetic_900"]
+    assert (small["passages"], large["passages"]) == (300, 900)
+    assert 0 < large["add_mb"] < 10 and large["open_s"] > 0 and large["rss_mb"] > 0 and figures["add_ratio"] > 0
