@@ -36,9 +36,13 @@ $(VENV)/.runtime: $(VENV)/.python pyproject.toml constraints.txt
 	CROSSCHECK_COMPILE=0 $(BIN)/pip install --quiet -c constraints.txt -e .
 	touch $@
 
-# dev includes the milvus extra: the store conformance suite also runs on milvus-lite
+# dev includes the milvus extra: the store conformance suite also runs on milvus-lite. Only the
+# extras' requirements are installed: reinstalling crosscheck itself (-e ".[dev]") would replace the
+# editable install that `compile` made, and with it the import path of the compiled engine.
+EXTRAS := dev milvus
 $(VENV)/.dev: $(VENV)/.runtime
-	CROSSCHECK_COMPILE=0 $(BIN)/pip install --quiet -c constraints.txt -e ".[dev,milvus]"
+	$(BIN)/python -c 'import sys, tomllib; extras = tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]; print("\n".join(r for name in sys.argv[1:] for r in extras[name]))' $(EXTRAS) > $(VENV)/extras.txt
+	$(BIN)/pip install --quiet -c constraints.txt -r $(VENV)/extras.txt
 	touch $@
 
 # The verdict engine's hot modules compiled with mypyc (listed in ENGINE_LIST, which setup.py reads

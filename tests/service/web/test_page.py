@@ -41,7 +41,7 @@ def page(browser: Any) -> Iterator[Any]:
 
 def check(page: Any, claim: str) -> None:
     """Type the claim as a person would and press Enter; wait for the verdict."""
-    box = page.get_by_label("Claim")
+    box = page.get_by_label("Claim", exact=True)
     box.click()
     box.press_sequentially(claim)
     box.press("Enter")
@@ -77,7 +77,7 @@ def test_a_claim_in_the_address_is_checked_at_once(page: Any, live_server: LiveS
     """The browser extension links to /?claim=... for the full result."""
     page.goto(f"{live_server.url}/?{urlencode({'claim': '1,000 troops moved to Romania', 'top_k': 2})}")
     page.wait_for_selector("#result:not([hidden]) #verdict[data-verdict]", timeout=30_000)
-    assert page.get_by_label("Claim").input_value() == "1,000 troops moved to Romania"
+    assert page.get_by_label("Claim", exact=True).input_value() == "1,000 troops moved to Romania"
     assert page.locator("#top_k").input_value() == "2"
     assert page.locator("#verdict").get_attribute("data-verdict") == "supported"
     per_card = page.locator("li.cc-card").evaluate_all(
@@ -91,7 +91,7 @@ def test_an_empty_claim_is_refused_in_the_page(page: Any, live_server: LiveServe
     page.goto(live_server.url)
     page.get_by_role("button", name="Check").click()
     assert page.get_by_role("alert").inner_text() == "Type a claim first."
-    page.get_by_label("Claim").fill("x" * 2001)
+    page.get_by_label("Claim", exact=True).fill("x" * 2001)
     page.get_by_role("button", name="Check").click()
     page.wait_for_selector("#error:not([hidden])")
     assert "limit is 2,000" in page.get_by_role("alert").inner_text()
