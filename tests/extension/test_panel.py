@@ -82,7 +82,7 @@ def test_the_full_result_link_opens_the_web_page_on_the_same_claim(
         panel.locator("#full-result").click()
     web = opened.value
     web.wait_for_selector("#result:not([hidden]) #verdict[data-verdict='supported']", timeout=30_000)
-    assert web.get_by_label("Claim").input_value() == CLAIM
+    assert web.get_by_label("Claim", exact=True).input_value() == CLAIM
 
 
 def test_a_selection_in_a_form_field_is_read_by_the_shortcut(
