@@ -18,6 +18,7 @@ from tqdm import tqdm
 
 from index.documents import Document
 from index.embedding import Embedder
+from index.families import Families
 from index.sentences import Sentence, split_sentences
 from index.store import PassageStore, Upsert
 from index.web.crawl import CrawlReport
@@ -81,9 +82,15 @@ def ingest(
     progress: bool = False,
     report: IngestReport | None = None,
     on_warning: Callable[[str], None] | None = None,
+    families: Families | None = None,
 ) -> IngestReport:
-    """Add or replace documents, committed in checkpoints; compacts the store at the end if due."""
+    """Add or replace documents, committed in checkpoints; compacts the store at the end if due.
+
+    With ``families``, each checkpoint's documents are signed and linked to the sources they share
+    text with just before the store commits them (see :mod:`index.families`)."""
     report = report or IngestReport()
+    if families is not None and not families.complete:
+        families.backfill(store)
     started = time.perf_counter()
     bar = tqdm(unit=" sentences", disable=not progress, desc="ingest", dynamic_ncols=True)
     batches = _prefetch(_prepare(store, iter(documents), report, on_warning))
@@ -92,8 +99,12 @@ def ingest(
         while more:
             items: list[Upsert] = []
             more = _fill(items, embedder, batches, report, bar)
+            if families is not None:
+                families.prepare([(document, sentences) for document, sentences, _ in items], store)
             for change in store.upsert_many(items):
                 setattr(report, change, getattr(report, change) + 1)
+            if families is not None:
+                families.settle([document.source_id for document, _, _ in items], store)
         store.compact()
     finally:
         batches.close()

@@ -309,6 +309,8 @@ def render_check(result: VerificationResult) -> None:
         click.echo(f"{stance} {source.score:4.2f}  {click.style(source.source_id, bold=True)}  {header}")
         for note_text in source.notes:
             click.echo(f"               note: {note_text}")
+        if related := source.related_text():
+            click.echo(f"               {related}")
         shown = [p for p in source.passages if p.stance != "neutral"] or source.passages[:1]
         for passage in shown:
             mark = click.style(passage.stance[:4], fg=STANCE_COLOURS[passage.stance])

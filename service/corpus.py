@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from index.documents import Document, iter_documents, unusable_character
 from index.embedding import Embedder, LazyEmbedder
 from index.errors import DocumentError, IndexNotFoundError, UnknownSourceError
+from index.families import Families, Relations, families_path
 from index.ingest import IngestReport, ingest
 from index.store import Change, PassageStore, SearchFilters, SourceHits, SourceRecord, open_store
 from index.web import Crawler, CrawlState, Fetcher, is_listing_file, is_url, state_path
@@ -70,6 +71,8 @@ class Corpus:
         self.embedder: Embedder = embedder or LazyEmbedder(settings.model, threads=settings.threads)
         self._store: PassageStore | None = None
         self._store_lock = threading.Lock()
+        self._families: Families | None = None
+        self._families_lock = threading.Lock()  # not the store's: the store opens families under its lock
 
     def store(self, *, bootstrap: bool = False, notify: Notify | None = None) -> PassageStore:
         """The store, brought up to date with any other process's writes (a cheap check when none).
@@ -108,7 +111,7 @@ class Corpus:
         if notify:
             notify(f"No index at {path} yet: building one from the bundled seeds in {seeds} ...")
         store = self._open_store(create=True)
-        report = ingest(store, self.embedder, iter_documents([seeds], on_error=_log_error))
+        report = ingest(store, self.embedder, iter_documents([seeds], on_error=_log_error), families=self.families())
         if notify:
             notify(f"Indexed {report.documents} sources, {report.sentences} sentences.")
         return store
@@ -149,10 +152,26 @@ class Corpus:
         store = self._writable()
         documents: Iterable[Document] = iter_documents(files, on_error=record, exclude=[self.settings.index_dir])
         if not web:
-            return ingest(store, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+            return ingest(
+                store,
+                self.embedder,
+                documents,
+                progress=progress,
+                report=report,
+                on_warning=on_warning,
+                families=self.families(),
+            )
         with self.crawler(on_error=record, listing_backoff=listing_backoff) as crawler:
             documents = chain(documents, crawler.documents(web))
-            ingest(store, self.embedder, documents, progress=progress, report=report, on_warning=on_warning)
+            ingest(
+                store,
+                self.embedder,
+                documents,
+                progress=progress,
+                report=report,
+                on_warning=on_warning,
+                families=self.families(),
+            )
             crawler.commit()
             report.crawl = crawler.report
         return report
@@ -184,7 +203,7 @@ class Corpus:
         return self.put_document(replace(article.document(source_id=source_id), **fields))
 
     def ingest_documents(self, documents: Iterable[Document]) -> IngestReport:
-        return ingest(self._writable(), self.embedder, documents)
+        return ingest(self._writable(), self.embedder, documents, families=self.families())
 
     def put_document(self, document: Document) -> tuple[Change, SourceRecord]:
         """Add or replace one document; when this returns it is saved and every reader sees it."""
@@ -198,7 +217,21 @@ class Corpus:
         return change, record
 
     def delete(self, source_id: str) -> bool:
-        return self.store().delete(source_id)
+        deleted = self.store().delete(source_id)
+        self.families().forget(source_id)
+        return deleted
+
+    def families(self) -> Families:
+        """The story families beside the index (``index.families``), opened on first use."""
+        if self._families is None:
+            with self._families_lock:
+                if self._families is None:
+                    self._families = Families(families_path(self.settings.index_dir))
+        return self._families
+
+    def relations(self, source_ids: Iterable[str]) -> dict[str, Relations]:
+        """Which stored sources each of these shares reporting with, and its story family."""
+        return self.families().relations(self.store(), source_ids)
 
     def embed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         return self.embedder.encode(texts)

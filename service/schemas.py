@@ -128,6 +128,25 @@ class SourceVerdict(SourceMeta):
     mixed: bool = Field(default=False, description="The source holds passages on both sides")
     notes: list[str] = Field(default_factory=list)
     passages: list[PassageVerdict] = Field(description="Decisive passages first, then the most similar")
+    family: str | None = Field(
+        default=None,
+        description="Story family (docs/verdicts.md, 'Independent sources'): sources with the same family share "
+        "reporting (wire copy, a republication, passages reused) and count as one independent source",
+    )
+    copies: list[str] = Field(
+        default_factory=list, description="Source ids it shares text with that were published before it"
+    )
+    copied_by: list[str] = Field(
+        default_factory=list, description="Source ids that share its text and were published after it"
+    )
+    shares_text_with: list[str] = Field(
+        default_factory=list, description="Source ids it shares text with where the dates cannot tell who came first"
+    )
+
+    def related_text(self) -> str:
+        """Its story-family links in words ("copies a; shares text with b"), as the CLI and the CSV show them."""
+        parts = (("copies", self.copies), ("copied by", self.copied_by), ("shares text with", self.shares_text_with))
+        return "; ".join(f"{label} {', '.join(ids)}" for label, ids in parts if ids)
 
 
 class VerificationResult(BaseModel):
@@ -140,7 +159,7 @@ class VerificationResult(BaseModel):
                 "language": "en",
                 "verdict": "supported",
                 "confidence": 0.99,
-                "summary": "3 sources support the claim, none conflict",
+                "summary": "3 sources support the claim (2 independent), none conflict",
                 "sources": [
                     {
                         "source_id": "004_f612fa7a56b26ca2",
@@ -183,6 +202,12 @@ class VerificationResult(BaseModel):
     summary: str
     sources: list[SourceVerdict] = Field(description="Sources by relevance: decisive ones first")
     notes: list[str] = Field(default_factory=list)
+    independent_support: int = Field(
+        default=0, description="Story families among the supporting sources: how many independent sources support"
+    )
+    independent_conflict: int = Field(
+        default=0, description="Story families among the conflicting sources: how many independent sources conflict"
+    )
 
     @classmethod
     def from_core(cls, result: Verification) -> VerificationResult:
@@ -202,14 +227,20 @@ def verification_json(result: Verification) -> bytes:
 
 def verification_contract(result: Verification) -> dict[str, Any]:
     counts = {stance: sum(1 for s in result.sources if s.stance == stance) for stance in ("supports", "conflicts")}
+    independent = {stance: len({s.family for s in result.sources if s.stance == stance}) for stance in counts}
+    summary = summarize(
+        result.verdict, counts["supports"], counts["conflicts"], len(result.sources), independent=independent
+    )
     return {
         "claim": result.claim,
         "language": result.language,
         "verdict": result.verdict,
         "confidence": round(result.confidence, 3),
-        "summary": summarize(result.verdict, counts["supports"], counts["conflicts"], len(result.sources)),
+        "summary": summary,
         "sources": [source_contract(s) for s in result.sources],
         "notes": list(result.notes),
+        "independent_support": independent["supports"],
+        "independent_conflict": independent["conflicts"],
     }
 
 
@@ -221,6 +252,10 @@ def source_contract(result: SourceResult) -> dict[str, Any]:
         "mixed": result.mixed,
         "notes": list(result.notes),
         "passages": [passage_contract(p) for p in result.passages],
+        "family": result.family,
+        "copies": result.related.ids("copies") if result.related else [],
+        "copied_by": result.related.ids("copied_by") if result.related else [],
+        "shares_text_with": result.related.ids("shares_text") if result.related else [],
     }
 
 
@@ -245,17 +280,26 @@ def passage_contract(result: PassageResult) -> dict[str, Any]:
     }
 
 
-def summarize(verdict: str, supports: int, conflicts: int, sources: int) -> str:
+def summarize(
+    verdict: str, supports: int, conflicts: int, sources: int, *, independent: dict[str, int] | None = None
+) -> str:
+    """``independent``: story families per side (``supports``, ``conflicts``), said after a count of two or more."""
+
     def n(count: int) -> str:
         return f"{count} source{'s' if count != 1 else ''}"
 
     def verb(count: int, singular: str, plural: str) -> str:
         return singular if count == 1 else plural
 
+    def families(stance: str, count: int) -> str:
+        found = (independent or {}).get(stance)
+        return f" ({found} independent)" if count > 1 and found is not None else ""
+
+    s, c = families("supports", supports), families("conflicts", conflicts)
     if verdict == "supported":
-        return f"{n(supports)} {verb(supports, 'supports', 'support')} the claim, none conflict"
+        return f"{n(supports)} {verb(supports, 'supports', 'support')} the claim{s}, none conflict"
     if verdict == "refuted":
-        return f"{n(conflicts)} {verb(conflicts, 'conflicts', 'conflict')} with the claim, none support it"
+        return f"{n(conflicts)} {verb(conflicts, 'conflicts', 'conflict')} with the claim{c}, none support it"
     if verdict == "conflicting":
-        return f"sources disagree: {supports} support, {conflicts} conflict"
+        return f"sources disagree: {supports} support{s}, {conflicts} conflict{c}"
     return f"none of the {n(sources)} checked supports or contradicts the claim"

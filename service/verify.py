@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from itertools import islice
 
+from index.families import Relations
 from index.store import Passage, PassageHit, PassageStore, SearchFilters, SourceHits, SourceRecord
 from service.corpus import Corpus, check_text
 from service.engine.analysis import Analysis, analyze, analyze_passage
@@ -73,6 +74,12 @@ class SourceResult:
     best_similarity: float
     mixed: bool = False
     notes: tuple[str, ...] = ()
+    related: Relations | None = None  # the sources it shares reporting with (index.families)
+
+    @property
+    def family(self) -> str:
+        """Its story family: sources with the same family are one report, not independent ones."""
+        return self.related.family if self.related else self.source.source_id
 
 
 @dataclass(frozen=True)
@@ -320,12 +327,18 @@ class Verifier:
 
     def _conclude(self, text: str, analysis: Analysis, sources: list[SourceResult]) -> Verification:
         closest = max((1 - p.score for s in sources for p in s.passages if p.stance == "neutral"), default=0.0)
-        verdict, confidence = overall([(s.stance, s.score) for s in sources], closest)
+        sources = self._related(sources)
+        verdict, confidence = overall([(s.stance, s.score) for s in sources], closest, [s.family for s in sources])
         ordered = sorted(
             sources,
             key=lambda s: (s.stance == "neutral", -(s.score if s.stance != "neutral" else 0.0), -s.best_similarity),
         )
         return Verification(text, analysis.language, verdict, confidence, tuple(ordered))
+
+    def _related(self, sources: list[SourceResult]) -> list[SourceResult]:
+        """Each source with the others it shares reporting with (its story family)."""
+        related = self.corpus.relations(s.source.source_id for s in sources)
+        return [replace(s, related=related.get(s.source.source_id)) for s in sources]
 
 
 @dataclass(frozen=True)

@@ -85,12 +85,15 @@ def real_embedder() -> Any:
 def seed_index_dir(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Path:
     """The seed corpus indexed with the real model, built once per session."""
     from index.documents import iter_documents
+    from index.families import Families, families_path
     from index.ingest import ingest
     from index.store import open_store
 
     path = tmp_path_factory.mktemp("seed-index")
     store = open_store(path, model=real_embedder.model_id, dimension=real_embedder.dimension)
-    ingest(store, real_embedder, iter_documents([SEEDS]))
+    families = Families(families_path(path))  # as every front door ingests (service.corpus)
+    ingest(store, real_embedder, iter_documents([SEEDS]), families=families)
+    families.close()
     store.close()
     return path
 

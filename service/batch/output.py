@@ -47,6 +47,7 @@ ADDED_COLUMNS = (
     "verdict",
     "confidence",
     "sources",
+    "independent",
     "best_support_source",
     "best_support_score",
     "best_support_passage",
@@ -186,7 +187,7 @@ class CsvOutput(OutputFormat):
         if result is None:
             added += [""] * (len(ADDED_COLUMNS) - 2)
         else:
-            added += [result.verdict, self._number(result.confidence), _sources_cell(result)]
+            added += [result.verdict, self._number(result.confidence), _sources_cell(result), _independent(result)]
             for stance in ("supports", "conflicts"):
                 best = best_passage(result, stance)
                 if best is None:
@@ -288,7 +289,20 @@ def best_passage(result: VerificationResult, stance: str) -> tuple[str, PassageV
 
 
 def _sources_cell(result: VerificationResult) -> str:
-    return ";".join(f"{s.source_id}:{s.stance}" for s in result.sources)
+    """``id:stance`` per source, with the sources it shares reporting with in brackets (story families)."""
+    return ";".join(
+        f"{s.source_id}:{s.stance}" + (f" [{related}]" if (related := s.related_text()) else "") for s in result.sources
+    )
+
+
+def _independent(result: VerificationResult) -> str:
+    """How many of the supporting and conflicting sources are independent: "2 of 3 supporting, 0 of 0 conflicting"."""
+    supporting = sum(1 for s in result.sources if s.stance == "supports")
+    conflicting = sum(1 for s in result.sources if s.stance == "conflicts")
+    return (
+        f"{result.independent_support} of {supporting} supporting, "
+        f"{result.independent_conflict} of {conflicting} conflicting"
+    )
 
 
 def neutralise_formula(cell: str) -> str:

@@ -42,17 +42,33 @@ def source_stance(stances: Sequence[tuple[Stance, float]]) -> tuple[Stance, floa
     return "conflicts", round(c - 0.5 * s, 3), mixed
 
 
-def overall(sources: Sequence[tuple[Stance, float]], closest: float) -> tuple[Verdict, float]:
+# What a source adds to the confidence when another source of its story family (index.families)
+# already counts: a copy of a report is not a second witness, only another outlet carrying it.
+COPY_WEIGHT = 0.1
+
+
+def overall(
+    sources: Sequence[tuple[Stance, float]], closest: float, families: Sequence[str] | None = None
+) -> tuple[Verdict, float]:
     """The verdict over all sources; ``closest`` is how near any passage came to deciding (0-1).
 
     Confidence in "not enough evidence" falls as the closest passage gets closer to deciding
     (never below ``NEE_FLOOR``): a corpus that never mentions the claim is a confident answer.
+    ``families`` (one per source, in order) names each source's story family: on each side a
+    family's strongest source counts in full and its others at ``COPY_WEIGHT``.
     """
-    support = [score for stance, score in sources if stance == "supports"]
-    conflict = [score for stance, score in sources if stance == "conflicts"]
 
     def noisy_or(scores: list[float]) -> float:
         return 1 - math.prod(1 - s for s in scores)
+
+    def side(wanted: Stance) -> list[float]:
+        by_family: dict[str, list[float]] = {}
+        for i, (stance, score) in enumerate(sources):
+            if stance == wanted:
+                by_family.setdefault(families[i] if families else str(i), []).append(score)
+        return [noisy_or([max(f), *(COPY_WEIGHT * s for s in sorted(f)[:-1])]) for f in by_family.values()]
+
+    support, conflict = side("supports"), side("conflicts")
 
     if support and conflict:
         return "conflicting", round(min(noisy_or(support), noisy_or(conflict)), 3)

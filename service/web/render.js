@@ -9,6 +9,11 @@ export const VERDICT_WORDS = {
   conflicting: "Conflicting",
   not_enough_evidence: "Not enough evidence",
 };
+// What the confidence means, in one line under the verdict (docs/verdicts.md says how it is computed).
+export const CONFIDENCE_MEANING =
+  "Confidence (0–1) is how firmly the passages read decide this verdict, copies of one report counting " +
+  "as one source; it is not the probability that the claim is true.";
+const RELATION_WORDS = { copies: "Copies", copied_by: "Copied by", shares_text_with: "Shares text with" };
 const KIND_WORDS = {
   number: "number", year: "year", duration: "duration", destination: "destination",
   origin: "origin", actor: "actor", role: "role",
@@ -75,7 +80,25 @@ function passageItem(passage) {
   return item;
 }
 
-export function sourceCard(source) {
+function isWebAddress(url) {
+  return typeof url === "string" && /^https?:\/\//i.test(url);
+}
+
+// Which other sources this one shares reporting with (its story family), by title where the result has them.
+function relationsList(source, titles) {
+  const list = el("ul", "cc-relations");
+  for (const [field, words] of Object.entries(RELATION_WORDS)) {
+    const ids = source[field] || [];
+    if (!ids.length) continue;
+    const item = el("li", null, `${words}: `);
+    item.dataset.relation = field;
+    item.append(el("span", "cc-related", ids.map((id) => titles.get(id) || id).join("; ")));
+    list.append(item);
+  }
+  return list.childElementCount ? list : null;
+}
+
+export function sourceCard(source, titles = new Map()) {
   const card = el("li", "cc-card");
   card.dataset.stance = source.stance;
   card.dataset.sourceId = source.source_id;
@@ -84,7 +107,7 @@ export function sourceCard(source) {
   const badge = el("span", "cc-stance", STANCE_WORDS[source.stance] || source.stance);
   badge.dataset.stance = source.stance;
   const title = el("h3", "cc-card-title");
-  if (source.url && /^https?:\/\//i.test(source.url)) {
+  if (isWebAddress(source.url)) {
     const link = el("a", null, source.title || source.source_id);
     link.href = source.url;
     link.rel = "noopener noreferrer";
@@ -98,8 +121,17 @@ export function sourceCard(source) {
   if (source.published) date.dateTime = source.published;
   meta.append(date, document.createTextNode(source.language ? ` · ${source.language} · ` : " · "));
   meta.append(el("span", "cc-source-id", source.source_id));
+  if (isWebAddress(source.url)) {
+    const original = el("a", "cc-original", "original article");
+    original.href = source.url;
+    original.rel = "noopener noreferrer";
+    original.target = "_blank";
+    meta.append(document.createTextNode(" · "), original);
+  }
   head.append(badge, title, meta);
   card.append(head);
+  const relations = relationsList(source, titles);
+  if (relations) card.append(relations);
   card.append(bar(source.stance === "neutral" ? "confidence" : STANCE_WORDS[source.stance], source.score,
     source.score.toFixed(2)));
 
@@ -126,13 +158,64 @@ export function renderResult(root, data) {
     " ",
     named(el("span", null, data.summary), "summary"),
   );
+  const meaning = named(el("p", "cc-help cc-confidence-meaning", CONFIDENCE_MEANING), "confidence-meaning");
   const notes = named(el("ul", "cc-notes"), "notes");
   notes.append(...(data.notes || []).map((note) => el("li", null, note)));
+  const copy = named(el("button", "cc-button cc-button-secondary cc-copy", "Copy as text"), "copy-text");
+  copy.type = "button";
+  const copied = named(el("span", "cc-copied"), "copy-status");
+  copied.setAttribute("role", "status");
+  copy.addEventListener("click", () => copyText(data, copied));
+  const actions = el("p", "cc-actions");
+  actions.append(copy, " ", copied);
   const verdict = named(el("div", "cc-verdict"), "verdict");
   verdict.dataset.verdict = data.verdict;
-  verdict.append(label, meta, notes);
+  verdict.append(label, meta, meaning, notes, actions);
+  const titles = new Map(data.sources.map((s) => [s.source_id, s.title || s.source_id]));
   const sources = named(el("ol", "cc-sources"), "sources");
   sources.setAttribute("aria-label", "Sources");
-  sources.append(...data.sources.map(sourceCard));
+  sources.append(...data.sources.map((s) => sourceCard(s, titles)));
   root.replaceChildren(verdict, sources);
+}
+
+async function copyText(data, status) {
+  try {
+    await navigator.clipboard.writeText(verdictText(data));
+    status.textContent = "Copied: paste it into your draft.";
+  } catch (err) {
+    status.textContent = `Could not copy (${err.message}).`;
+  }
+}
+
+// The verdict as plain text for a fact-check draft: claim, verdict and confidence, the summary with the
+// independence count, then each deciding source with its date, address, best passage and reasons, and
+// the sources it shares reporting with.
+export function verdictText(data) {
+  const titles = new Map(data.sources.map((s) => [s.source_id, s.title || s.source_id]));
+  const lines = [
+    `Claim: ${data.claim}`,
+    `Verdict: ${VERDICT_WORDS[data.verdict] || data.verdict} (confidence ${data.confidence.toFixed(2)})`,
+    `${data.summary}.`,
+    CONFIDENCE_MEANING,
+  ];
+  for (const note of data.notes || []) lines.push(`Note: ${note}`);
+  const deciding = data.sources.filter((s) => s.stance !== "neutral");
+  if (deciding.length) lines.push("", "Sources:");
+  for (const source of deciding) {
+    const where = [source.published || "undated", source.url].filter(Boolean).join(", ");
+    lines.push(`- ${STANCE_WORDS[source.stance]} (${source.score.toFixed(2)}): ${source.title || source.source_id} (${where})`);
+    for (const [field, words] of Object.entries(RELATION_WORDS)) {
+      const ids = source[field] || [];
+      if (ids.length) lines.push(`  ${words}: ${ids.map((id) => titles.get(id) || id).join("; ")}`);
+    }
+    const best = source.passages.find((p) => p.stance === source.stance) || source.passages[0];
+    if (best) {
+      lines.push(`  "${best.text}"`);
+      for (const reason of best.reasons || []) lines.push(`  · ${reason}`);
+    }
+  }
+  const others = data.sources.length - deciding.length;
+  if (others) lines.push("", `${others} other source${others === 1 ? "" : "s"} checked neither support nor contradict it.`);
+  lines.push("", "Checked with crosscheck.");
+  return lines.join("\n");
 }

@@ -171,3 +171,43 @@ def test_an_address_the_extension_may_not_reach_is_explained(fresh: Extension, a
     assert error.inner_text() == (
         "crosscheck may not reach https://crosscheck.example.org yet: open Settings and save the address to allow it."
     )
+
+
+def test_the_panel_says_what_confidence_means_which_sources_copy_and_copies_the_verdict_as_text(
+    fresh: Extension, article: str, live_server: LiveServer
+) -> None:
+    """The seeds 000 and 002 print one wire report: the panel shows it, counts two independent sources, and
+    "Copy as text" puts the verdict with its reasons and sources on the clipboard (read back here)."""
+    # an extension's origin cannot be granted clipboard-read: the text is read back on the article's page
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(article))
+    fresh.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
+    fresh.configure(apiUrl=live_server.url)
+    page = fresh.visit(article)
+    panel = fresh.open("panel.html")
+    fresh.menu_click(CLAIM, article)
+    wait_for_verdict(panel)
+
+    assert panel.locator("#summary").inner_text() == "3 sources support the claim (2 independent), none conflict"
+    meaning = panel.locator("#confidence-meaning").inner_text()
+    assert meaning.startswith("Confidence (0–1) is how firmly") and "not the probability" in meaning
+    wire = panel.locator("li.cc-card[data-source-id='000_64af60602162f07a']")
+    assert wire.locator(".cc-relations li[data-relation='shares_text_with']").inner_text() == (
+        "Shares text with: Tweeduizend militairen naar Duitsland en Polen, duizend naar Roemenië"
+    )
+    assert wire.locator(".cc-relations li[data-relation='copies']").inner_text() == (
+        "Copies: Biden overweegt duizenden troepen naar Oost-Europa te sturen"
+    )
+    assert panel.locator("a.cc-original").count() == 0  # no seed has an address to link to
+
+    panel.get_by_role("button", name="Copy as text").click()
+    panel.wait_for_selector("#copy-status:text('Copied')")
+    page.bring_to_front()
+    lines = page.evaluate("() => navigator.clipboard.readText()").splitlines()
+    panel.bring_to_front()
+    assert lines[0] == f"Claim: {CLAIM}"
+    assert lines[2] == "3 sources support the claim (2 independent), none conflict."
+    assert lines[3] == meaning
+    assert "  Shares text with: Tweeduizend militairen naar Duitsland en Polen, duizend naar Roemenië" in lines
+    assert "  · destination matches: Roemenië" in lines and lines[-1] == "Checked with crosscheck."
+    screenshot(panel, "extension-panel-families-and-copy.png")
+    assert panel.problems == []

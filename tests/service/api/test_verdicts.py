@@ -15,7 +15,15 @@ def test_thousand_troops_to_romania_is_supported_by_three_sources(real_client: T
     assert result["language"] == "en"
     supporting = {s["source_id"] for s in result["sources"] if s["stance"] == "supports"}
     assert supporting == set(THOUSAND_TO_ROMANIA)
-    assert result["summary"] == "3 sources support the claim, none conflict"
+    # 000 and 002 print one wire report: three sources, two independent ones (index.families)
+    assert result["summary"] == "3 sources support the claim (2 independent), none conflict"
+    assert (result["independent_support"], result["independent_conflict"]) == (2, 0)
+    by_id = {s["source_id"][:3]: s for s in result["sources"]}
+    assert by_id["000"]["shares_text_with"] == ["002_31380c5700cbb35e"]
+    assert by_id["002"]["shares_text_with"] == ["000_64af60602162f07a"]
+    assert by_id["000"]["copies"] == ["001_4fcc6fcbee7a6b38"]  # the background paragraphs, a month later
+    assert by_id["004"]["copies"] == by_id["004"]["copied_by"] == by_id["004"]["shares_text_with"] == []
+    assert by_id["000"]["family"] == by_id["002"]["family"] != by_id["004"]["family"]
     for source in result["sources"]:
         if source["stance"] != "supports":
             continue

@@ -276,3 +276,23 @@ def test_resume_reads_back_neutralised_cells() -> None:
     summary = Summary()
     assert out.resume_point(io.BytesIO(data), iter(rows), summary) == len(data)
     assert summary.rows == 1
+
+
+def test_csv_sources_show_who_copies_whom_and_how_many_are_independent() -> None:
+    copied = RESULT.model_copy(
+        update={
+            "independent_support": 1,
+            "independent_conflict": 1,
+            "sources": [
+                RESULT.sources[0].model_copy(update={"family": "a", "copied_by": ["b"]}),
+                RESULT.sources[1].model_copy(update={"family": "a", "copies": ["a"], "shares_text_with": ["x"]}),
+                *RESULT.sources[2:],
+            ],
+        }
+    )
+    out = CsvOutput(HEADER)
+    cells = dict(zip(out.header, out.cells(outcome(7, ("x7", "claim", "n"), copied)), strict=True))
+    assert (
+        cells["sources"] == "a:supports [copied by b];b:supports [copies a; shares text with x];c:conflicts;d:neutral"
+    )
+    assert cells["independent"] == "1 of 2 supporting, 1 of 1 conflicting"

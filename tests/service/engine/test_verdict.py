@@ -63,3 +63,13 @@ def test_not_enough_evidence_is_surer_the_further_anything_came_from_deciding() 
     assert far == ("not_enough_evidence", 0.9)
     assert near == ("not_enough_evidence", 0.55)
     assert overall([], closest=0.9) == ("not_enough_evidence", NEE_FLOOR)
+
+
+def test_a_copy_adds_a_tenth_of_what_an_independent_source_adds() -> None:
+    """Sources of one story family (docs/verdicts.md, "Independent sources") are one witness."""
+    two = [("supports", 0.5), ("supports", 0.5)]
+    assert overall(two, 0.0, ["a", "b"]) == ("supported", 0.75)  # type: ignore[arg-type]
+    assert overall(two, 0.0, ["a", "a"]) == ("supported", 0.525)  # type: ignore[arg-type]  # 1 - 0.5 * 0.95
+    sides = [("supports", 0.9), ("conflicts", 0.6), ("conflicts", 0.6)]
+    assert overall(sides, 0.0, ["s", "c", "c"]) == ("conflicting", 0.624)  # type: ignore[arg-type]
+    assert overall(sides, 0.0, ["s", "c", "d"]) == overall(sides, 0.0) == ("conflicting", 0.84)  # type: ignore[arg-type]

@@ -12,8 +12,8 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, record_problems, require_chromium, screenshot
-from tests.conftest import THOUSAND_TO_ROMANIA
+from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, record_problems, require_chromium, screenshot
+from tests.conftest import REPO, THOUSAND_TO_ROMANIA
 from tests.live import API_KEY, LiveServer
 
 pytestmark = pytest.mark.browser
@@ -144,3 +144,78 @@ def test_the_claimreview_button_shows_valid_json_ld(page: Any, live_server: Live
     assert sorted(c["identifier"] for c in review["citation"]) == list(THOUSAND_TO_ROMANIA)
     screenshot(page, "web-claimreview.png")
     assert page.problems == []
+
+
+def republication_of_004(live_url: str) -> dict[str, str]:
+    """Seed 004 as another outlet reprints it a month later, with small edits and its own address."""
+    text = (REPO / "seeds" / "004_f612fa7a56b26ca2.txt").read_text().replace(" date 2022-02 ", "", 1)
+    text = text.replace("vandaag", "woensdag").replace("zo'n", "ongeveer").replace("militairen", "soldaten", 2)
+    return {
+        "source_id": "republished-004",
+        "title": "Amerikaanse troepen op weg naar Roemenië (herpublicatie)",
+        "text": text,
+        "url": "https://news.example.org/2022/03/01/troepen-roemenie",
+        "published": "2022-03-01",  # a month on: 004 is dated to the month only
+        "language": "nl",
+    }
+
+
+def test_links_confidence_meaning_families_and_copy_as_text(
+    browser: Any, live_server: LiveServer, tmp_path: Any
+) -> None:
+    """A fact-checker's view: the original article's link, what the confidence means, which sources copy
+    which, and the verdict copied as text for a draft (read back from the clipboard)."""
+    server = live_server.another(tmp_path)  # this test adds a source
+    context = browser.new_context(viewport={"width": 1100, "height": 900}, locale="en-GB")
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server.url)
+    page = context.new_page()
+    problems = record_problems(page)
+    try:
+        copy = republication_of_004(server.url)
+        assert httpx.post(f"{server.url}/v1/documents", json=copy, headers={"X-API-Key": API_KEY}).status_code == 201
+        page.goto(server.url)
+        check(page, "1,000 troops moved to Romania")
+
+        summary = page.locator("#summary").inner_text()
+        assert summary == "4 sources support the claim (2 independent), none conflict"
+        meaning = page.locator("#confidence-meaning").inner_text()
+        assert meaning.startswith("Confidence (0–1) is how firmly") and "not the probability" in meaning
+        card = page.locator("li.cc-card[data-source-id='republished-004']")
+        original = card.locator("a.cc-original")
+        assert original.inner_text() == "original article" and original.get_attribute("href") == copy["url"]
+        assert card.locator(".cc-relations li[data-relation='copies']").inner_text() == (
+            "Copies: Pentagon: zo'n 2.000 troepen naar Oost-Europa"
+        )
+        pentagon = page.locator("li.cc-card[data-source-id='004_f612fa7a56b26ca2']")
+        assert pentagon.locator(".cc-relations li[data-relation='copied_by']").inner_text() == (
+            f"Copied by: {copy['title']}"
+        )
+        assert pentagon.locator("a.cc-original").count() == 0  # the seeds have no address
+        wire = page.locator("li.cc-card[data-source-id='000_64af60602162f07a']")
+        assert wire.locator(".cc-relations li[data-relation='shares_text_with']").inner_text() == (
+            "Shares text with: Tweeduizend militairen naar Duitsland en Polen, duizend naar Roemenië"
+        )
+
+        page.get_by_role("button", name="Copy as text").click()
+        page.wait_for_selector("#copy-status:text('Copied')")
+        text = page.evaluate("() => navigator.clipboard.readText()")
+        lines = text.splitlines()
+        assert lines[:3] == [
+            "Claim: 1,000 troops moved to Romania",
+            f"Verdict: Supported (confidence {page.locator('#confidence').inner_text().split()[1]})",
+            "4 sources support the claim (2 independent), none conflict.",
+        ]
+        assert lines[3] == meaning
+        assert (
+            f"- supports ({card.locator(':scope > .cc-score .cc-score-value').inner_text()}): {copy['title']} " in text
+        )
+        assert f"(2022-03-01, {copy['url']})" in text
+        assert "  Copies: Pentagon: zo'n 2.000 troepen naar Oost-Europa" in lines
+        assert "  · destination matches: Roemenië" in lines
+        assert lines[-1] == "Checked with crosscheck."
+        screenshot(page, "web-families-and-copy.png")
+        (ARTIFACTS / "web-copied-verdict.txt").write_text(text)
+        assert problems == []
+    finally:
+        context.close()
+        server.stop()
