@@ -19,7 +19,7 @@ import re
 from functools import cache, lru_cache
 
 from service.engine.analysis.lexicon import fold
-from service.engine.analysis.model import Analysis
+from service.engine.analysis.model import Analysis, Token
 
 NAME_PREFIX = "name:"
 # A character lost to mojibake: UTF-8 of U+FFFD read as Latin-1 ("ï¿½"), or U+FFFD itself;
@@ -179,3 +179,42 @@ def named_in(name: str, analysis: Analysis) -> bool:
         return False
     words = name_words(name)
     return len(words) >= 2 and not _capitalised(analysis).isdisjoint(words)
+
+
+# Words that refer back to a subject named elsewhere in the source: personal pronouns, and the
+# determiners of a definite description ("the film", "de band"), in English and Dutch.
+SUBJECT_PRONOUNS = frozenset({"he", "she", "it", "they", "hij", "zij", "ze"})
+DEFINITE_DETERMINERS = frozenset({"the", "this", "de", "het", "deze", "dit"})
+# A description is at most this many words after its determiner before its verb ("the music video").
+DESCRIPTION_WORDS = 2
+
+
+def _subject_anaphor_at(tokens: tuple[Token, ...], i: int, capitalised: frozenset[str]) -> bool:
+    if i >= len(tokens):
+        return False
+    first = tokens[i].lower
+    if first in SUBJECT_PRONOUNS:
+        return True
+    if first not in DEFINITE_DETERMINERS:
+        return False
+    # "the film", "the music video": lowercase words, not a name ("The Bloods", "de VS")
+    head = tokens[i + 1 : i + 1 + DESCRIPTION_WORDS]
+    return bool(head) and head[0].text.isalpha() and head[0].text.islower() and head[0].fold not in capitalised
+
+
+def subject_anaphor(analysis: Analysis) -> bool:
+    """Is the passage's subject a pronoun or a definite description ("He", "the film", "De band")?
+
+    Then its subject is named elsewhere in the source (an encyclopedia's article title, a news
+    report's first sentence), and a claim's subject that the passage never names may be it. Only
+    at the start of the sentence, or right after an opening phrase and its comma ("On Rotten
+    Tomatoes, the film ..."): a description further in is an object, not who the sentence is about.
+    """
+    tokens = analysis.tokens
+    if not tokens:
+        return False
+    capitalised = _capitalised(analysis)
+    if _subject_anaphor_at(tokens, 0, capitalised):
+        return True
+    comma = next((i for i, t in enumerate(tokens) if t.text == ","), None)
+    return comma is not None and _subject_anaphor_at(tokens, comma + 1, capitalised)

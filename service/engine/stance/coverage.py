@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from service.engine.analysis import Analysis
 from service.engine.informative import may_block
-from service.engine.names import named_in
+from service.engine.names import named_in, subject_anaphor
 from service.engine.stance.actors import named_among
 from service.engine.stance.records import Coverage, claim_side
 from service.engine.stance.thresholds import CONTEXT_FACTOR, NAME_WEIGHT, WORD_FLOOR, WORD_FULL
@@ -21,12 +21,16 @@ def coverages(
     around it) covers: with the sentences around, and in the passage alone.
 
     Names may be found around the passage at a discount (anaphora: "het land", "hij"); the
-    second result counts the passage alone, for what must rest on it. Words weigh by how much
-    they say (``words.weights``, from their frequency in the claim's language). A claim's
-    candidates are covered together (:meth:`ClaimWords.covers`), and :func:`compare` takes
-    each one's result.
+    second result counts the passage alone, for what must rest on it. A passage whose subject is
+    a pronoun or a definite description ("The film grossed ...", "Hij scoorde ...",
+    :func:`subject_anaphor`) names its subject elsewhere in the source: the claim's first name,
+    if found nowhere, counts as found around it, and only when every other name is found ("the
+    film" is not also its director). Words weigh by how much they say (``words.weights``, from
+    their frequency in the claim's language). A claim's candidates are covered together
+    (:meth:`ClaimWords.covers`), and :func:`compare` takes each one's result.
     """
     names = claim_side(claim).names
+    subject = min(claim.entities, key=lambda m: m.start).id if claim.entities else None
     name_total = NAME_WEIGHT * len(names)
     word_total = words.total_weight if words.words else 0.0
     found: list[tuple[WordCover, WordCover]]
@@ -44,15 +48,24 @@ def coverages(
         own_name_gaps: list[str] = []
         with_name_gaps: list[str] = []
         nearby = 0  # names found only around the passage
+        referred = 0  # the claim's subject, referred to by the passage's subject ("the film", "he")
         for name, text in names.items():
             if named_among(passage_ids, name) or named_in(name, candidate[0]):
                 continue
-            own_name_gaps.append(text)
             if named_among(context_ids, name) or any(named_in(name, a) for a in candidate[1:]):
+                own_name_gaps.append(text)
                 nearby += 1
+            elif name == subject and subject_anaphor(candidate[0]):
+                referred += 1
             else:
+                own_name_gaps.append(text)
                 with_name_gaps.append(text)
-        own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps))
+        if referred and with_name_gaps:
+            # a reference stands in for the subject only when every other name is found
+            own_name_gaps.append(names[subject or ""])
+            with_name_gaps.append(names[subject or ""])
+            referred = 0
+        own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps) - referred * (1 - CONTEXT_FACTOR))
         with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
         result.append(
             (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.engine.analysis import analyze
-from service.engine.names import name_words, same_name
+from service.engine.names import name_words, same_name, subject_anaphor
 from service.engine.stance import compare
 
 
@@ -79,3 +79,52 @@ def test_a_surname_in_the_source_covers_the_full_name_in_the_claim(claim: str, p
 def test_another_person_with_the_same_surname_is_not_covered() -> None:
     result = compare(analyze("Shane Long scored twice against Wales."), analyze("Chris Long scored twice."), 0.75)
     assert result.stance != "supports"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("He is the all-time leader in games played.", True),
+        ("On Rotten Tomatoes, the film has a rating of 5%.", True),
+        ("The music video has surpassed 134 million views.", True),
+        ("Hij is de langst zittende premier.", True),
+        ("Volgens de KNMI, de film trok 2 miljoen bezoekers.", True),
+        ("De band verkocht twee miljoen platen.", True),
+        ("The Bloods are a street gang.", False),
+        ("De VS sturen troepen naar Roemenië.", False),
+        ("Berkley was born in Michigan.", False),
+        ("Artists signed to Interscope include the band Muse.", False),
+    ],
+)
+def test_a_pronoun_or_definite_description_as_subject_refers_back(text: str, expected: bool) -> None:
+    assert subject_anaphor(analyze(text)) is expected
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "Based on 40 reviews, Dirty Grandpa has a rating of 5%.",
+            "On Rotten Tomatoes, the film has a rating of 5%, based on 40 reviews.",
+        ),
+        ("De Vliegende Hollander verkocht 40.000 platen.", "De band verkocht 40.000 platen."),
+    ],
+)
+def test_the_claims_subject_referred_to_by_the_passages_subject_is_covered(claim: str, passage: str) -> None:
+    result = compare(analyze(claim), analyze(passage), 0.6)
+    assert result.stance == "supports", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "Jake Bugg's uncle Mark introduced him to the guitar.",
+            "He was introduced to the guitar by his uncle George.",
+        ),
+        ("Jan de Vries kocht het huis van Piet Jansen.", "Hij kocht het huis van Klaas Bakker."),
+    ],
+)
+def test_only_the_claims_subject_is_referred_to(claim: str, passage: str) -> None:
+    result = compare(analyze(claim), analyze(passage), 0.6)
+    assert result.stance != "supports", result.reasons
