@@ -7,6 +7,7 @@ before they are embedded at all.
 
 from __future__ import annotations
 
+import operator
 import threading
 import time
 from collections.abc import Callable, Generator, Iterable, Iterator
@@ -86,13 +87,17 @@ def ingest(
 ) -> IngestReport:
     """Add or replace documents, committed in checkpoints; compacts the store at the end if due.
 
-    With ``families``, each checkpoint's documents are signed and linked to the sources they share
-    text with just before the store commits them (see :mod:`index.families`)."""
+    Documents are read as they are needed (memory holds one checkpoint, not the corpus), and
+    a document already committed is skipped unembedded, so a rerun after an interruption
+    resumes where the last checkpoint left off. With ``families``, each checkpoint's documents
+    are signed and linked to the sources they share text with just before the store commits
+    them (see :mod:`index.families`).
+    """
     report = report or IngestReport()
     if families is not None and not families.complete:
         families.backfill(store)
     started = time.perf_counter()
-    bar = tqdm(unit=" sentences", disable=not progress, desc="ingest", dynamic_ncols=True)
+    bar = _Progress(report, operator.length_hint(documents, 0) if progress else 0, enabled=progress)
     batches = _prefetch(_prepare(store, iter(documents), report, on_warning))
     try:
         more = True
@@ -105,6 +110,7 @@ def ingest(
                 setattr(report, change, getattr(report, change) + 1)
             if families is not None:
                 families.settle([document.source_id for document, _, _ in items], store)
+        bar.advance(0)
         store.compact()
     finally:
         batches.close()
@@ -118,7 +124,7 @@ def _fill(
     embedder: Embedder,
     batches: Iterator[_Batch],
     report: IngestReport,
-    bar: tqdm[Any],
+    bar: _Progress,
 ) -> bool:
     """Embed batches into one checkpoint's items; False once the documents are exhausted."""
     written = 0
@@ -131,10 +137,36 @@ def _fill(
             start += len(sentences)
         report.sentences += len(texts)
         written += len(texts)
-        bar.update(len(texts))
+        bar.advance(len(batch))
         if written >= CHECKPOINT_SENTENCES:
             return True
     return False
+
+
+class _Progress:
+    """The ingest bar. It counts documents, unchanged ones too (they are done work), so with the
+    number expected (``operator.length_hint`` of the documents, as :func:`~index.documents.iter_documents`
+    gives it) it shows an ETA; without one, a count and a rate. Sentences a second go in the postfix."""
+
+    def __init__(self, report: IngestReport, expected: int, *, enabled: bool) -> None:
+        self.report = report
+        self.embedded = 0
+        self.started = time.perf_counter()
+        self.bar: tqdm[Any] = tqdm(
+            total=expected or None, unit=" docs", desc="ingest", disable=not enabled, dynamic_ncols=True
+        )
+
+    def advance(self, embedded: int) -> None:
+        """``embedded`` more documents embedded; the skipped ones are read from the report."""
+        self.embedded += embedded
+        done = self.report.unchanged + self.report.empty + self.embedded
+        if self.report.sentences:
+            rate = self.report.sentences / max(time.perf_counter() - self.started, 1e-9)
+            self.bar.set_postfix_str(f"{rate:,.0f} sentences/s", refresh=False)
+        self.bar.update(max(done - self.bar.n, 0))
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 def _prepare(

@@ -16,6 +16,7 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from index.embedding import DEFAULT_MODEL
+from index.store.base import DEFAULT_HYBRID
 from index.store.milvus.target import is_server_uri
 from index.web.fetch import FetchPolicy
 from service import __version__
@@ -97,6 +98,12 @@ class Settings(BaseSettings):
     store: Literal["faiss", "milvus"] = Field(
         default="faiss",
         description="Passage store: 'faiss' (embedded, in the index directory) or 'milvus' (CROSSCHECK_MILVUS_URI).",
+    )
+    hybrid: bool = Field(
+        default=DEFAULT_HYBRID,
+        description="Hybrid retrieval: the embedded store fuses a full-text (FTS5 bm25) ranking of the claim's "
+        "words with the dense one, so exact names and figures are found even when the embedding misses them; "
+        "similarities stay the dense cosine. The store reads CROSSCHECK_HYBRID itself; Milvus is dense only.",
     )
     milvus_uri: str | None = Field(
         default=None,

@@ -204,6 +204,7 @@ class Verifier:
             per_source=CANDIDATES_PER_SOURCE,
             max_sources=self.corpus.settings.max_sources,
             filters=None if filters.empty else filters,
+            texts=texts,
         )
         if not filters.empty and not any(groups):
             for text, analysis in zip(texts, analyses, strict=True):

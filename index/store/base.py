@@ -31,10 +31,26 @@ BACKENDS: dict[str, str] = {
     "milvus": "index.store.milvus:open_milvus_store",
 }
 DEFAULT_BACKEND = "faiss"
+# Whether a backend with a lexical index fuses it into search (CROSSCHECK_HYBRID; service/settings.py
+# declares and validates it, and documents the default chosen by measurement in docs/performance.md).
+DEFAULT_HYBRID = True
+_TRUE, _FALSE = frozenset({"1", "true", "yes", "on"}), frozenset({"0", "false", "no", "off"})
 
 
 class StoreUnavailableError(CrosscheckError):
     """The configured store backend is unknown or not installed."""
+
+
+def hybrid_from_env() -> bool:
+    """``CROSSCHECK_HYBRID`` as pydantic reads a bool (the store is opened below the settings layer)."""
+    raw = os.environ.get("CROSSCHECK_HYBRID", "").strip().lower()
+    if raw in _TRUE:
+        return True
+    if raw in _FALSE:
+        return False
+    if raw:
+        raise StoreUnavailableError(f"CROSSCHECK_HYBRID={raw!r}: use true or false")
+    return DEFAULT_HYBRID
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,9 @@ class PassageStore(Protocol):
 
     model: str
     dimension: int
+    # Whether ``search`` uses ``texts`` (a lexical index fused with the dense ranking); a
+    # dense-only backend says False and ignores them.
+    lexical: bool
 
     @property
     def version(self) -> int: ...
@@ -176,7 +195,9 @@ class PassageStore(Protocol):
     ) -> list[list[SourceHits]]:
         """One list per query vector: sources ranked by their best passage, each with its
         ``per_source`` best passages. ``texts`` (the queries, same order) lets a backend with
-        a lexical index add what it finds there; similarities stay the dense cosine."""
+        a lexical index (``lexical``) choose the passages by a fused ranking, so exact names and
+        figures the embedding misses get in; similarities stay the dense cosine and order the
+        result as without them."""
         ...
 
     def passages(self, ids: Sequence[int]) -> list[Passage]:

@@ -42,7 +42,18 @@ from numpy.typing import NDArray
 from index.documents import Document
 from index.errors import IndexCorruptError, IndexNotFoundError, ModelMismatchError, UnknownSourceError
 from index.sentences import Sentence
-from index.store.base import Change, Counts, Passage, PassageHit, SearchFilters, SourceHits, SourceRecord, Upsert
+from index.store.base import (
+    Change,
+    Counts,
+    Passage,
+    PassageHit,
+    SearchFilters,
+    SourceHits,
+    SourceRecord,
+    Upsert,
+    hybrid_from_env,
+)
+from index.store.faiss import lexical as lex
 from index.store.faiss import segments as seg
 from index.store.faiss.segments import Floats, Ints, Segment
 
@@ -140,10 +151,12 @@ class _Meta:
 class FaissStore:
     """:class:`~index.store.PassageStore` in a directory: SQLite rows, FAISS/numpy segments."""
 
-    def __init__(self, path: Path, meta: _Meta) -> None:
+    def __init__(self, path: Path, meta: _Meta, *, lexical: bool | None = None) -> None:
         self.path = path
         self.model = meta.model
         self.dimension = meta.dimension
+        # hybrid search (FTS5 bm25 fused with the dense ranking) when given query texts
+        self.lexical = hybrid_from_env() if lexical is None else lexical
         self._segment_dir = path / SEGMENTS
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
@@ -160,7 +173,9 @@ class FaissStore:
         return (path / DATABASE).is_file()
 
     @classmethod
-    def open(cls, path: Path, *, model: str | None = None, dimension: int | None = None) -> FaissStore:
+    def open(
+        cls, path: Path, *, model: str | None = None, dimension: int | None = None, lexical: bool | None = None
+    ) -> FaissStore:
         """Open the store; create it when ``dimension`` is given; migrate a generation-format index."""
         if not cls.exists(path):
             with _file_lock(path, create=dimension is not None or (path / LEGACY_POINTER).is_file()):
@@ -186,7 +201,7 @@ class FaissStore:
             raise ModelMismatchError(
                 f"the index at {path} holds {meta.dimension}-d vectors; model {model!r} makes {dimension}-d ones"
             )
-        return cls(path, meta)
+        return cls(path, meta, lexical=lexical)
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection (SQLite connections are not shared between threads)."""
@@ -471,11 +486,16 @@ class FaissStore:
         texts: Sequence[str] | None = None,
     ) -> list[list[SourceHits]]:
         queries = np.ascontiguousarray(np.atleast_2d(np.asarray(vectors, dtype=np.float32)))
+        if texts is not None and len(texts) != len(queries):
+            raise ValueError(f"{len(texts)} query texts for {len(queries)} query vectors")
+        hybrid = self.lexical and texts is not None
         for attempt in range(4):
             view = self._view
             candidates = self._candidates(view, queries, per_source, max_sources, filters)
+            if hybrid and texts is not None:
+                candidates = self._fused(view, queries, texts, candidates, filters)
             try:
-                return self._grouped(candidates, per_source, max_sources, lenient=attempt == 3)
+                return self._grouped(candidates, per_source, max_sources, lenient=attempt == 3, by_cosine=hybrid)
             except _StaleRead:
                 self.refresh()
                 if self._view.version == view.version:
@@ -511,6 +531,47 @@ class FaissStore:
             order = order[np.isfinite(scores[row][order])]
             out.append((scores[row][order], ids[row][order], keys[row][order]))
         return out
+
+    def _fused(
+        self,
+        view: View,
+        queries: Floats,
+        texts: Sequence[str],
+        dense: list[tuple[Floats, Ints, Ints]],
+        filters: SearchFilters | None,
+    ) -> list[tuple[Floats, Ints, Ints]]:
+        """Each query's dense candidates fused with its text's bm25 matches (reciprocal rank fusion).
+
+        A lexical match gets its exact cosine from its stored vector in this view; matches the
+        view does not hold (written after it was taken, or deleted) are left out."""
+        if view.passages == 0:
+            return dense
+        allowed_keys = self._allowed_keys(filters)
+        if allowed_keys is not None and not len(allowed_keys):
+            return dense
+        allowed = None if allowed_keys is None else set(allowed_keys.tolist())
+        conn = self._connection()
+        out = []
+        for query, text, candidates in zip(queries, texts, dense, strict=True):
+            ids, keys = lex.as_arrays(lex.lexical_ranking(conn, text, allowed, passages=view.passages))
+            vectors, present = self._vectors(view, ids)
+            scores = seg.inner_products(query[None, :], vectors)[0] if len(vectors) else np.empty(0, np.float32)
+            out.append(lex.fuse(candidates, (scores, ids[present], keys[present])))
+        return out
+
+    def _vectors(self, view: View, ids: Ints) -> tuple[Floats, NDArray[np.bool_]]:
+        """The stored vectors of the live ``ids`` in this view (in the order given) and which ids those are."""
+        present = np.zeros(len(ids), dtype=np.bool_)
+        vectors = np.zeros((len(ids), self.dimension), dtype=np.float32)
+        for segment in view.segments:
+            rows = segment.rows(ids)
+            hit = rows >= 0
+            if segment.dead is not None:
+                hit &= ~segment.dead[np.where(hit, rows, 0)]
+            if hit.any():
+                vectors[hit] = np.asarray(segment.vectors[rows[hit]])
+                present |= hit
+        return vectors[present], present
 
     def _gather_search(self, view: View, queries: Floats, allowed: Ints, k: int) -> tuple[Floats, Ints, Ints]:
         """Exact scores of every passage of the allowed sources (few: their vectors are gathered)."""
@@ -573,7 +634,13 @@ class FaissStore:
         return int(total)
 
     def _grouped(
-        self, candidates: list[tuple[Floats, Ints, Ints]], per_source: int, max_sources: int | None, *, lenient: bool
+        self,
+        candidates: list[tuple[Floats, Ints, Ints]],
+        per_source: int,
+        max_sources: int | None,
+        *,
+        lenient: bool,
+        by_cosine: bool = False,
     ) -> list[list[SourceHits]]:
         """Candidates grouped per source, with their rows read from SQLite. Rows deleted since the
         view was taken raise :class:`_StaleRead` (the caller retries on the new view), or, when
@@ -591,7 +658,11 @@ class FaissStore:
             for key, hits in groups.items():
                 found = tuple(PassageHit(passages[pid], score) for pid, score in hits if pid in passages)
                 if key in sources and found:
+                    if by_cosine:  # fused candidates: chosen by fusion, shown in dense order
+                        found = tuple(sorted(found, key=lambda h: (-h.similarity, -h.passage.id)))
                     ranked.append(SourceHits(sources[key], found))
+            if by_cosine:
+                ranked.sort(key=lambda g: (-g.best, -g.hits[0].passage.id))
             results.append(ranked)
         return results
 

@@ -184,6 +184,8 @@ def _none(value: str) -> str | None:
 class MilvusStore:
     """A :class:`~index.store.PassageStore` on Milvus."""
 
+    lexical = False  # dense only: search ignores ``texts`` (Milvus 2.5's BM25 functions are not used yet)
+
     def __init__(self, client: MilvusClient, target: MilvusTarget, prefix: str) -> None:
         self._client = _Guarded(client, target)
         self.target = target

@@ -34,6 +34,24 @@ ROMANIA = Document(
 POLAND = Document("pl", "Tweeduizend militairen gaan naar Polen en Duitsland.", published="2022-03-15", language="nl")
 UNDATED = Document("un", "Soldaten trainen in Duitsland. De oefening duurt een week.", language="nl")
 EMBEDDER = FakeEmbedder()
+# Query texts no search may fail on: FTS5 syntax, quotes, figures, diacritics, mojibake, nothing.
+HOSTILE_TEXTS = [
+    'Stoltenberg "zegt" AND OR NOT NEAR(soldaten roemenie, 2) *',
+    '"',
+    '""',
+    "text: col:val ^start prefix* -minus +plus (open",
+    "8.500 militairen, 2.000 soldaten; 1,000 troops 3.5% €100",
+    "Roemenië Curaçao Noël ÆØÅ İstanbul straße",
+    "ï¿½ ¿½ \x00 \u0000 \\ ' ` ; -- DROP TABLE passages;",
+    "",
+    "   ",
+    "AND",
+    "NEAR",
+    "a" * 5000,
+]
+# A crowd that outranks one document on the dense side; only that document names Stoltenberg.
+CROWD = [Document(f"crowd{i:02d}", f"Soldaten gaan naar Roemenië. Zin {i}.", language="nl") for i in range(12)]
+NAMED = Document("nato", "Stoltenberg sprak in Brussel over 8.500 militairen.", language="nl")
 
 
 def encode(*texts: str) -> Any:
@@ -223,6 +241,52 @@ class StoreConformance:
         filters = SearchFilters(source_ids=frozenset({"ro", "un"}), published_after="2022")
         assert set(grouped(store, "soldaten", filters=filters)) == {"ro"}
         assert set(grouped(store, "soldaten", filters=SearchFilters(source_ids=frozenset({"un"})))) == {"un"}
+
+    # -- query texts (hybrid retrieval where the backend has a lexical index) --------
+
+    def test_query_texts_find_a_name_the_embedding_misses(self, store: PassageStore) -> None:
+        """A lexical backend brings in the one source naming the query's name; a dense-only one
+        (``lexical`` False) returns what it returns without the texts."""
+        put(store, *CROWD, NAMED)
+        query = "Volgens Stoltenberg gaan soldaten naar Roemenië"
+        vector = encode(query)
+        (dense,) = store.search(vector, per_source=1, max_sources=5)
+        assert "nato" not in {g.source.source_id for g in dense}
+        (mixed,) = store.search(vector, per_source=1, max_sources=5, texts=[query])
+        if not store.lexical:
+            assert mixed == dense
+            return
+        assert len(mixed) == 5 and "nato" in {g.source.source_id for g in mixed}
+        (named,) = (g for g in mixed if g.source.source_id == "nato")
+        assert named.hits[0].passage.text == NAMED.text
+        assert named.hits[0].similarity == pytest.approx(float(vector[0] @ encode(NAMED.text)[0]), abs=1e-5)
+        assert [g.best for g in mixed] == sorted((g.best for g in mixed), reverse=True)
+
+    def test_hostile_query_texts_keep_the_contract(self, store: PassageStore) -> None:
+        """Any text is a query: nothing raises, every similarity is the cosine, grouping holds."""
+        put(store, ROMANIA, POLAND, UNDATED, NAMED)
+        results = store.search(encode(*HOSTILE_TEXTS), texts=HOSTILE_TEXTS, per_source=2, max_sources=3)
+        assert len(results) == len(HOSTILE_TEXTS)
+        for text, groups in zip(HOSTILE_TEXTS, results, strict=True):
+            assert 1 <= len(groups) <= 3
+            assert [g.best for g in groups] == sorted((g.best for g in groups), reverse=True)
+            query = encode(text)[0]
+            for group in groups:
+                assert 1 <= len(group.hits) <= 2
+                assert [h.similarity for h in group.hits] == sorted((h.similarity for h in group.hits), reverse=True)
+                for hit in group.hits:
+                    assert hit.passage.source_id == group.source.source_id
+                    assert hit.similarity == pytest.approx(float(query @ encode(hit.passage.text)[0]), abs=1e-5)
+
+    def test_query_texts_respect_filters(self, store: PassageStore) -> None:
+        put(store, ROMANIA, POLAND, UNDATED, NAMED)
+        only_ro = SearchFilters(source_ids=frozenset({"ro"}))
+        assert set(grouped(store, "Stoltenberg 8.500 Polen Duitsland", filters=only_ro)) == {"ro"}
+        march = SearchFilters(published_after="2022-03")
+        assert set(grouped(store, "Stoltenberg Roemenië NAVO", filters=march)) == {"pl"}
+        assert grouped(store, "Stoltenberg", filters=SearchFilters(published_after="2030")) == {}
+        with pytest.raises(UnknownSourceError):
+            grouped(store, "Stoltenberg", filters=SearchFilters(source_ids=frozenset({"nope"})))
 
     # -- other instances ------------------------------------------------------------
 
