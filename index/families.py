@@ -15,6 +15,7 @@ delete's old rows are ignored at once and removed by :meth:`Families.settle`/:me
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -23,14 +24,16 @@ import unicodedata
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 from index.documents import Document
 from index.sentences import Sentence, split_sentences
 from index.store import PassageStore
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
 
 FAMILIES_FILE = "families.sqlite"
 # Words a sentence needs to count: headings, captions and "Volg dit onderwerp" lines repeat
@@ -72,8 +75,17 @@ CREATE TABLE IF NOT EXISTS links (
 CREATE INDEX IF NOT EXISTS links_by_b ON links (b);
 """
 
-_LSH = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-_EMPTY = MinHash(num_perm=NUM_PERM, seed=SEED)  # copied for each sentence: permutations made once
+
+@functools.cache
+def _hashing() -> tuple[MinHash, tuple[tuple[int, int], ...]]:
+    """The empty MinHash every signature copies (permutations made once) and the LSH band ranges.
+
+    Made on first use: datasketch imports scipy, a second of start-up every CLI run would pay.
+    """
+    from datasketch import MinHash, MinHashLSH
+
+    bands = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM).hashranges
+    return MinHash(num_perm=NUM_PERM, seed=SEED), tuple((start, end) for start, end in bands)
 
 
 def families_path(index_dir: Path) -> Path:
@@ -90,10 +102,11 @@ def normalize(text: str) -> str:
 
 def band_keys(words: Sequence[str]) -> list[int]:
     """One signed 64-bit key per LSH band of the sentence's MinHash (band index included)."""
-    signature = _EMPTY.copy()
+    empty, bands = _hashing()
+    signature = empty.copy()
     signature.update_batch([w.encode() for w in set(words)])
     keys = []
-    for band, (start, end) in enumerate(_LSH.hashranges):
+    for band, (start, end) in enumerate(bands):
         digest = hashlib.blake2b(band.to_bytes(2, "big") + signature.hashvalues[start:end].tobytes(), digest_size=8)
         keys.append(int.from_bytes(digest.digest(), "big", signed=True))
     return keys

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 from service.engine.stance.records import Stance
-from service.engine.stance.thresholds import MIXED_MARGIN, NEE_FLOOR
+from service.engine.stance.thresholds import COPY_WEIGHT, MIXED_MARGIN, NEE_FLOOR
 
 Verdict = Literal["supported", "refuted", "conflicting", "not_enough_evidence"]
 
@@ -40,11 +40,6 @@ def source_stance(stances: Sequence[tuple[Stance, float]]) -> tuple[Stance, floa
     if s > c:
         return "supports", round(s - 0.5 * c, 3), mixed
     return "conflicts", round(c - 0.5 * s, 3), mixed
-
-
-# What a source adds to the confidence when another source of its story family (index.families)
-# already counts: a copy of a report is not a second witness, only another outlet carrying it.
-COPY_WEIGHT = 0.1
 
 
 def overall(

@@ -41,3 +41,4 @@ HEDGE_FACTOR = 0.85  # a hedged passage ("zouden", "reportedly") decides at this
 # -- sources and the verdict (service.engine.verdict) -------------------------------------------------
 MIXED_MARGIN = 0.10  # a source with both sides takes the stronger only when it is this much stronger
 NEE_FLOOR = 0.5  # "not enough evidence" is never less sure than this: the corpus does not speak to it
+COPY_WEIGHT = 0.1  # a copy of a report (index.families) is another outlet carrying it, not a second witness
