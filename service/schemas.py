@@ -143,10 +143,10 @@ class SourceVerdict(SourceMeta):
         default_factory=list, description="Source ids it shares text with where the dates cannot tell who came first"
     )
 
-    def related_text(self) -> str:
+    def related_text(self, sep: str = "; ") -> str:
         """Its story-family links in words ("copies a; shares text with b"), as the CLI and the CSV show them."""
         parts = (("copies", self.copies), ("copied by", self.copied_by), ("shares text with", self.shares_text_with))
-        return "; ".join(f"{label} {', '.join(ids)}" for label, ids in parts if ids)
+        return sep.join(f"{label} {', '.join(ids)}" for label, ids in parts if ids)
 
 
 class VerificationResult(BaseModel):

@@ -289,9 +289,10 @@ def best_passage(result: VerificationResult, stance: str) -> tuple[str, PassageV
 
 
 def _sources_cell(result: VerificationResult) -> str:
-    """``id:stance`` per source, with the sources it shares reporting with in brackets (story families)."""
+    """``id:stance`` per source, ``;`` between sources; a third field names the sources it shares reporting
+    with (story families), ``/`` between relations, so ``id:stance`` still splits as before."""
     return ";".join(
-        f"{s.source_id}:{s.stance}" + (f" [{related}]" if (related := s.related_text()) else "") for s in result.sources
+        f"{s.source_id}:{s.stance}" + (f":{r}" if (r := s.related_text(" / ")) else "") for s in result.sources
     )
 
 

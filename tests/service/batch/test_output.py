@@ -292,7 +292,5 @@ def test_csv_sources_show_who_copies_whom_and_how_many_are_independent() -> None
     )
     out = CsvOutput(HEADER)
     cells = dict(zip(out.header, out.cells(outcome(7, ("x7", "claim", "n"), copied)), strict=True))
-    assert (
-        cells["sources"] == "a:supports [copied by b];b:supports [copies a; shares text with x];c:conflicts;d:neutral"
-    )
+    assert cells["sources"] == "a:supports:copied by b;b:supports:copies a / shares text with x;c:conflicts;d:neutral"
     assert cells["independent"] == "1 of 2 supporting, 1 of 1 conflicting"
