@@ -53,6 +53,7 @@ from service.engine.stance.thresholds import (
     CONTENT_ANCHOR_COVERAGE,
     CONTENT_ANCHOR_SIMILARITY,
     HEDGE_FACTOR,
+    MEASURE_SUBJECT_SIMILARITY,
     MIN_SIMILARITY,
     POLARITY_COVERAGE,
     POLARITY_SIMILARITY,
@@ -64,6 +65,8 @@ from service.engine.stance.thresholds import (
     WORDS_PER_CONFIRMED_FACT,
 )
 from service.engine.words import ClaimWords
+
+SUBJECT_KINDS: Final = frozenset({"name", "person"})  # entity kinds that name a subject (not places or states)
 
 
 def _quote(passage: Analysis, clause: Clause) -> str:
@@ -271,7 +274,7 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
         c.same_measure
         and not short
         and e.own_cover.words >= SUPPORT_WORDS
-        and e.similarity >= CONTENT_ANCHOR_SIMILARITY
+        and e.similarity >= (MEASURE_SUBJECT_SIMILARITY if _subject_named(e) else CONTENT_ANCHOR_SIMILARITY)
     ):
         # "Ali grossed less than $90 million" / "the film went on to gross $187.7 million": the
         # passage says what happened in its own words, and gives another figure for the same measure;
@@ -306,6 +309,14 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
         summary = "differs in more than one way: another event" if len(slot_differs) + len(clashes) > 1 else None
         return e.neutral([*e.reasons, *why], summary)
     return None
+
+
+def _subject_named(e: _Evidence) -> bool:
+    """Does the passage (or its subject's reference, "the film") name every name of the claim? Then a
+    figure for the same measure is about the same subject, however the sentences differ in wording."""
+    names = [m.text for m in e.c.claim.entities if m.kind in SUBJECT_KINDS]
+    # a country or a place names no subject: "Amerikaanse militairen" are not one group of them
+    return bool(names) and not any(text in e.cover.gaps for text in names)
 
 
 def _unconfirmed(c: Comparison) -> list[Finding]:
