@@ -252,7 +252,46 @@ def compare(
         else:
             passage_clause = reported
     evidence = _Evidence(c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons, source_actors)
-    return _slot_conflict(evidence) or _polarity_conflict(evidence) or _support(evidence) or _undecided(evidence)
+    return (
+        _slot_conflict(evidence)
+        or _polarity_conflict(evidence)
+        or _attribute_conflict(evidence)
+        or _support(evidence)
+        or _undecided(evidence)
+    )
+
+
+def _attribute_differs(c: Comparison) -> tuple[str, str] | None:
+    """A nationality or country the claim gives as an attribute ("is a Canadian"), which the passage
+    lacks, against another one the passage gives in the same role ("is an American actor")."""
+    passage_ids = {m.id for m in c.passage.entities}
+    claimed = [m for m in c.claim.entities if m.kind == "country" and m.role == "other" and m.id not in passage_ids]
+    if not claimed:
+        return None
+    claim_ids = {m.id for m in c.claim.entities}
+    other = next(
+        (m for m in c.passage.entities if m.kind == "country" and m.role == "other" and m.id not in claim_ids), None
+    )
+    return (claimed[0].text, other.text) if other is not None else None
+
+
+def _attribute_conflict(e: _Evidence) -> PassageStance | None:
+    """A differing attribute of the same named subject conflicts; with no named subject the
+    passage cannot support either (an unchecked differing slot is never support)."""
+    pair = _attribute_differs(e.c)
+    if pair is None:
+        return None
+    reason = f"attribute differs: claim {pair[0]} vs source {pair[1]}"
+    if (
+        _subject_named(e)
+        and e.own_cover.words >= SUPPORT_WORDS
+        and e.similarity >= CONFLICT_SIMILARITY
+        and not e.polarity_differs
+        and not e.claim_clause.negated
+    ):
+        strength = 0.55 + 0.3 * _scale(e.similarity, 0.25, 0.65)
+        return e.result("conflicts", strength, [reason, *e.reasons])
+    return e.neutral([*e.reasons, reason])
 
 
 def _slot_conflict(e: _Evidence) -> PassageStance | None:

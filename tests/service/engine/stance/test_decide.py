@@ -295,3 +295,32 @@ def test_another_figure_for_the_same_measure_of_the_named_subject_conflicts(clai
 )
 def test_without_a_named_subject_a_loosely_similar_figure_stays_neutral(claim: str, passage: str) -> None:
     assert judge(claim, passage, similarity=0.39).stance == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Jason Sudeikis is a Canadian actor.", "Jason Sudeikis is an American actor and comedian."),
+        ("Jason Sudeikis is een Canadese acteur.", "Jason Sudeikis is een Amerikaanse acteur en komiek."),
+    ],
+)
+def test_a_differing_nationality_of_the_named_subject_conflicts(claim: str, passage: str) -> None:
+    result = judge(claim, passage, similarity=0.8)
+    assert result.stance == "conflicts"
+    assert result.reasons[0].startswith("attribute differs")
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("The actor is a Canadian.", "The actor is an American comedian."),
+        ("De acteur is een Canadees.", "De acteur is een Amerikaanse komiek."),
+    ],
+)
+def test_a_differing_nationality_never_supports(claim: str, passage: str) -> None:
+    assert judge(claim, passage, similarity=0.9).stance != "supports"
+
+
+def test_the_same_nationality_in_the_other_language_still_supports() -> None:
+    result = judge("Jason Sudeikis is an American actor.", "Jason Sudeikis is een Amerikaanse acteur.", similarity=0.8)
+    assert result.stance != "conflicts"
