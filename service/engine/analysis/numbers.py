@@ -330,10 +330,46 @@ def _date_before(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple
     return first, month, day, ""
 
 
+_GLUES = frozenset({"", "-", "\u2010", "\u2011", "\u2013"})
+
+
+def _in_name(
+    text: str, tokens: Sequence[Token], number: _Number, names: Sequence[tuple[int, int]], lexicon: Lexicon
+) -> bool:
+    """Is the number part of a name rather than a figure: glued to a word ("COVID-19", "MH17"),
+    after a name's words ("Bad Santa 2", "The Equalizer 2's"), or before them ("47 Meters Down",
+    "88 Minutes")? A name's number says nothing about what the sentence counts."""
+    if number.end - number.start != 1 or not tokens[number.start].text.isdigit():
+        return False
+    i = number.start
+
+    def named(token: Token) -> bool:
+        return token.is_capitalized and any(start <= token.start < end for start, end in names)
+
+    if i > 0:
+        before = tokens[i - 1]
+        gap = text[before.end : tokens[i].start]
+        if before.text.isalpha() and gap in _GLUES and any(ch.isupper() for ch in before.text):
+            return True
+        if gap == " " and named(before) and before.fold not in lexicon.months:
+            return True
+    if i + 1 < len(tokens):
+        after = tokens[i + 1]
+        if text[tokens[i].end : after.start] == " " and named(after) and after.fold not in lexicon.months:
+            return True
+    return False
+
+
 def extract(
-    text: str, tokens: Sequence[Token], language: str, lexicon: Lexicon, clause_of: dict[int, int]
+    text: str,
+    tokens: Sequence[Token],
+    language: str,
+    lexicon: Lexicon,
+    clause_of: dict[int, int],
+    names: Sequence[tuple[int, int]] = (),
 ) -> tuple[list[Quantity], list[Year], list[Duration]]:
-    """Quantities (with what they count), years and durations, in text order."""
+    """Quantities (with what they count), years and durations, in text order; ``names`` are the
+    character spans of the names found in the text, whose numbers are part of the name."""
     quantities: list[Quantity] = []
     years: list[Year] = []
     durations: list[Duration] = []
@@ -378,6 +414,8 @@ def extract(
             # date: a year-like number counts only what follows it at once, and never after "in"
             after_time_word = number.start > 0 and tokens[number.start - 1].fold in YEAR_PREPOSITIONS
             is_year = after_time_word or _counted(tokens, number.end, lexicon, reach=YEAR_COUNT_REACH)[0] is None
+        if not is_year and number.vague is None and _in_name(text, tokens, number, names, lexicon):
+            continue
         if is_year:
             begin_index, month, day, bound = _date_before(tokens, number.start, lexicon)
             begin = tokens[begin_index]

@@ -262,7 +262,8 @@ def analyze(text: str, language: str | None = None) -> Analysis:
     clause_of = {i: c for c, (first, last) in enumerate(bounds) for i in range(first, last)}
     clause_starts = [first for first, _ in bounds]
     mentions = entities.extract(text, tokens, lex, clause_of, clause_starts, lang)
-    quantities, years, durations = numbers.extract(text, tokens, lang, lex, clause_of)
+    names = [(m.start, m.end) for m in mentions if m.kind == "name"]
+    quantities, years, durations = numbers.extract(text, tokens, lang, lex, clause_of, names)
     clauses = _clauses(text, tokens, bounds, mentions, lex)
     covered = [(m.start, m.end) for m in mentions]
     covered += [(q.start, q.end) for q in quantities]

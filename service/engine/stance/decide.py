@@ -53,6 +53,7 @@ from service.engine.stance.thresholds import (
     CONTENT_ANCHOR_COVERAGE,
     CONTENT_ANCHOR_SIMILARITY,
     HEDGE_FACTOR,
+    MEASURE_SUBJECT_SIMILARITY,
     MIN_SIMILARITY,
     POLARITY_COVERAGE,
     POLARITY_SIMILARITY,
@@ -64,6 +65,8 @@ from service.engine.stance.thresholds import (
     WORDS_PER_CONFIRMED_FACT,
 )
 from service.engine.words import ClaimWords
+
+SUBJECT_KINDS: Final = frozenset({"name", "person"})  # entity kinds that name a subject (not places or states)
 
 
 def _quote(passage: Analysis, clause: Clause) -> str:
@@ -249,7 +252,46 @@ def compare(
         else:
             passage_clause = reported
     evidence = _Evidence(c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons, source_actors)
-    return _slot_conflict(evidence) or _polarity_conflict(evidence) or _support(evidence) or _undecided(evidence)
+    return (
+        _slot_conflict(evidence)
+        or _polarity_conflict(evidence)
+        or _attribute_conflict(evidence)
+        or _support(evidence)
+        or _undecided(evidence)
+    )
+
+
+def _attribute_differs(c: Comparison) -> tuple[str, str] | None:
+    """A nationality or country the claim gives as an attribute ("is a Canadian"), which the passage
+    lacks, against another one the passage gives in the same role ("is an American actor")."""
+    passage_ids = {m.id for m in c.passage.entities}
+    claimed = [m for m in c.claim.entities if m.kind == "country" and m.role == "other" and m.id not in passage_ids]
+    if not claimed:
+        return None
+    claim_ids = {m.id for m in c.claim.entities}
+    other = next(
+        (m for m in c.passage.entities if m.kind == "country" and m.role == "other" and m.id not in claim_ids), None
+    )
+    return (claimed[0].text, other.text) if other is not None else None
+
+
+def _attribute_conflict(e: _Evidence) -> PassageStance | None:
+    """A differing attribute of the same named subject conflicts; with no named subject the
+    passage cannot support either (an unchecked differing slot is never support)."""
+    pair = _attribute_differs(e.c)
+    if pair is None:
+        return None
+    reason = f"attribute differs: claim {pair[0]} vs source {pair[1]}"
+    if (
+        _subject_named(e)
+        and e.own_cover.words >= SUPPORT_WORDS
+        and e.similarity >= CONFLICT_SIMILARITY
+        and not e.polarity_differs
+        and not e.claim_clause.negated
+    ):
+        strength = 0.55 + 0.3 * _scale(e.similarity, 0.25, 0.65)
+        return e.result("conflicts", strength, [reason, *e.reasons])
+    return e.neutral([*e.reasons, reason])
 
 
 def _slot_conflict(e: _Evidence) -> PassageStance | None:
@@ -271,7 +313,7 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
         c.same_measure
         and not short
         and e.own_cover.words >= SUPPORT_WORDS
-        and e.similarity >= CONTENT_ANCHOR_SIMILARITY
+        and e.similarity >= (MEASURE_SUBJECT_SIMILARITY if _subject_named(e) else CONTENT_ANCHOR_SIMILARITY)
     ):
         # "Ali grossed less than $90 million" / "the film went on to gross $187.7 million": the
         # passage says what happened in its own words, and gives another figure for the same measure;
@@ -306,6 +348,14 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
         summary = "differs in more than one way: another event" if len(slot_differs) + len(clashes) > 1 else None
         return e.neutral([*e.reasons, *why], summary)
     return None
+
+
+def _subject_named(e: _Evidence) -> bool:
+    """Does the passage (or its subject's reference, "the film") name every name of the claim? Then a
+    figure for the same measure is about the same subject, however the sentences differ in wording."""
+    names = [m.text for m in e.c.claim.entities if m.kind in SUBJECT_KINDS]
+    # a country or a place names no subject: "Amerikaanse militairen" are not one group of them
+    return bool(names) and not any(text in e.cover.gaps for text in names)
 
 
 def _unconfirmed(c: Comparison) -> list[Finding]:

@@ -14,6 +14,7 @@ SUPPORT_SIMILARITY_NO_VALUES = 0.45  # no figure, place or year to check: the se
 SUPPORT_SENTENCE = 0.55  # this close as a sentence, the passage says what happened without every word
 POLARITY_SIMILARITY = 0.45  # a negation contradicts only a passage close to the claim as a whole
 CONTENT_ANCHOR_SIMILARITY = 0.5  # with CONTENT_ANCHOR_COVERAGE: the same event but for one value
+MEASURE_SUBJECT_SIMILARITY = CONFLICT_SIMILARITY  # the same measure of the claim's named subject: any related sentence
 
 # -- coverage of the claim ----------------------------------------------------------------------
 SUPPORT_COVERAGE = 0.6  # names and words a supporting passage (with its context) must cover

@@ -150,3 +150,19 @@ def test_a_verb_after_a_number_is_not_what_it_counts() -> None:
 @pytest.mark.parametrize(("text", "kind"), [("zeker elf burgers", "min"), ("ruim 500.000 mensen", "min")])
 def test_at_least_is_a_lower_bound(text: str, kind: str) -> None:
     assert analyze(text, "nl").quantities[0].kind == kind
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "values"),
+    [
+        ("47 Meters Down made more than $30 million.", "en", [30e6]),
+        ("Bad Santa 2 scored 72 points on Metacritic.", "en", [72]),
+        ("More than 3,780 cases of COVID-19 have been confirmed.", "en", [3780]),
+        ("The Pentagon sends 2,000 US troops to Poland.", "en", [2000]),  # a country after it is no name
+        ("47 Meters Down bracht meer dan 30 miljoen dollar op.", "nl", [30e6]),
+        ("Vlucht MH17 vervoerde 298 passagiers.", "nl", [298]),
+        ("De VS sturen 1.000 Amerikaanse militairen naar Roemenië.", "nl", [1000]),
+    ],
+)
+def test_a_number_inside_a_name_is_no_figure(text: str, language: str, values: list[float]) -> None:
+    assert [q.value for q in analyze(text, language).quantities] == pytest.approx(values)

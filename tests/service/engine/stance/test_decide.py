@@ -270,3 +270,57 @@ def test_a_brief_comparison_still_finds_a_conflict_with_a_value_missing(claim: s
     assert full.stance == "conflicts"
     assert any(f.relation == "missing" for f in full.findings)
     assert compare(analyze(claim), analyze(passage, "nl"), 0.6, brief=True) == full
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Jay Sekulow was born in 1956.", "Jay Alan Sekulow (born June 10, 1945) is an American attorney."),
+        ("Jay Sekulow werd geboren in 1956.", "Jay Alan Sekulow (geboren op 10 juni 1945) is advocaat."),
+    ],
+)
+def test_another_figure_for_the_same_measure_of_the_named_subject_conflicts(claim: str, passage: str) -> None:
+    # the sentences differ in wording (low similarity), but the subject and the measure are the same
+    result = judge(claim, passage, similarity=0.39)
+    assert result.stance == "conflicts"
+    assert "year differs" in result.reasons[0]
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("The lawyer was born in 1956.", "Jay Alan Sekulow (born June 10, 1945) is an American attorney."),
+        ("De advocaat werd geboren in 1956.", "Jay Alan Sekulow (geboren op 10 juni 1945) is een advocaat."),
+    ],
+)
+def test_without_a_named_subject_a_loosely_similar_figure_stays_neutral(claim: str, passage: str) -> None:
+    assert judge(claim, passage, similarity=0.39).stance == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Jason Sudeikis is a Canadian actor.", "Jason Sudeikis is an American actor and comedian."),
+        ("Jason Sudeikis is een Canadese acteur.", "Jason Sudeikis is een Amerikaanse acteur en komiek."),
+    ],
+)
+def test_a_differing_nationality_of_the_named_subject_conflicts(claim: str, passage: str) -> None:
+    result = judge(claim, passage, similarity=0.8)
+    assert result.stance == "conflicts"
+    assert result.reasons[0].startswith("attribute differs")
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("The actor is a Canadian.", "The actor is an American comedian."),
+        ("De acteur is een Canadees.", "De acteur is een Amerikaanse komiek."),
+    ],
+)
+def test_a_differing_nationality_never_supports(claim: str, passage: str) -> None:
+    assert judge(claim, passage, similarity=0.9).stance != "supports"
+
+
+def test_the_same_nationality_in_the_other_language_still_supports() -> None:
+    result = judge("Jason Sudeikis is an American actor.", "Jason Sudeikis is een Amerikaanse acteur.", similarity=0.8)
+    assert result.stance != "conflicts"
