@@ -333,6 +333,12 @@ def _date_before(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple
 _GLUES = frozenset({"", "-", "\u2010", "\u2011", "\u2013"})
 
 
+def _named(token: Token, names: Sequence[tuple[int, int]]) -> bool:
+    """A capitalised token inside one of the names found in the text. Module level, not nested in
+    ``_in_name``: a compiled closure holds itself through its environment, a cycle per call."""
+    return token.is_capitalized and any(start <= token.start < end for start, end in names)
+
+
 def _in_name(
     text: str, tokens: Sequence[Token], number: _Number, names: Sequence[tuple[int, int]], lexicon: Lexicon
 ) -> bool:
@@ -342,20 +348,16 @@ def _in_name(
     if number.end - number.start != 1 or not tokens[number.start].text.isdigit():
         return False
     i = number.start
-
-    def named(token: Token) -> bool:
-        return token.is_capitalized and any(start <= token.start < end for start, end in names)
-
     if i > 0:
         before = tokens[i - 1]
         gap = text[before.end : tokens[i].start]
         if before.text.isalpha() and gap in _GLUES and any(ch.isupper() for ch in before.text):
             return True
-        if gap == " " and named(before) and before.fold not in lexicon.months:
+        if gap == " " and _named(before, names) and before.fold not in lexicon.months:
             return True
     if i + 1 < len(tokens):
         after = tokens[i + 1]
-        if text[tokens[i].end : after.start] == " " and named(after) and after.fold not in lexicon.months:
+        if text[tokens[i].end : after.start] == " " and _named(after, names) and after.fold not in lexicon.months:
             return True
     return False
 
