@@ -52,6 +52,8 @@ from service.engine.stance.thresholds import (
     CONFLICT_SIMILARITY,
     CONTENT_ANCHOR_COVERAGE,
     CONTENT_ANCHOR_SIMILARITY,
+    DENIAL_SIMILARITY,
+    DENIAL_WORDS,
     HEDGE_FACTOR,
     MEASURE_SUBJECT_SIMILARITY,
     MIN_SIMILARITY,
@@ -379,9 +381,8 @@ def _polarity_conflict(e: _Evidence) -> PassageStance | None:
         and not e.passage_clause.hedges
         # "Germany had earlier refused" is not contradicted by what Germany does now
         and bool(e.claim_clause.past) == bool(e.passage_clause.past)
-        and not _unconfirmed(e.c)
+        and (_denies(e) or (not _unconfirmed(e.c) and e.predicate))
         and e.cover.overall >= POLARITY_COVERAGE
-        and e.predicate
         and e.own_cover.words >= POLARITY_WORDS
         # the same speaker saying the opposite ("admits" / "ontkent") lowers the sentences' similarity
         and e.similarity >= (MIN_SIMILARITY if same_speaker else POLARITY_SIMILARITY)
@@ -394,6 +395,28 @@ def _polarity_conflict(e: _Evidence) -> PassageStance | None:
         reason = f'claim negates ({", ".join(e.claim_clause.negations)}), source asserts: "{quote}"'
     strength = min(0.9, 0.45 + 0.35 * e.cover.overall + 0.2 * _scale(e.similarity, 0.3, 0.7))
     return e.result("conflicts", strength, [reason, *e.reasons])
+
+
+def _denies(e: _Evidence) -> bool:
+    """The passage denies the claim's proposition about the claim's subject: "There is no evidence
+    that Biden proposed a nationwide property tax increase" against "Biden proposed a 2% property
+    tax increase", "De PHE voegt de cijfers niet samen" against "De PHE voegt de cijfers samen".
+
+    Not-P rules out P at any value, so a figure or place the passage leaves out does not stand
+    in the way, and paraphrased evidence need not echo every word: the informative words it
+    covers (``DENIAL_WORDS``) and the sentence as a whole (``DENIAL_SIMILARITY``) carry it. A
+    claim that negates is not denied by a passage that merely asserts something less specific,
+    so this holds only for a negating passage against an asserting claim, and only when the
+    claim's subject is named in the passage or around it (another subject is another matter).
+    """
+    if not e.passage_clause.negated or e.claim_clause.negated:
+        return False
+    if any(f.relation == "missing" and f.slot == "actor" for f in e.c.findings) or actor_unconfirmed(e.c):
+        return False
+    subject = min(e.c.claim.entities, key=lambda m: m.start).text if e.c.claim.entities else None
+    if subject is not None and subject in e.cover.gaps:
+        return False
+    return e.own_cover.words >= DENIAL_WORDS and e.similarity >= DENIAL_SIMILARITY
 
 
 def _support(e: _Evidence) -> PassageStance | None:

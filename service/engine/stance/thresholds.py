@@ -15,6 +15,7 @@ SUPPORT_SENTENCE = 0.55  # this close as a sentence, the passage says what happe
 POLARITY_SIMILARITY = 0.45  # a negation contradicts only a passage close to the claim as a whole
 CONTENT_ANCHOR_SIMILARITY = 0.5  # with CONTENT_ANCHOR_COVERAGE: the same event but for one value
 MEASURE_SUBJECT_SIMILARITY = CONFLICT_SIMILARITY  # the same measure of the claim's named subject: any related sentence
+DENIAL_SIMILARITY = SUPPORT_SENTENCE  # a denial not echoing every word: as close as a sentence saying it
 
 # -- coverage of the claim ----------------------------------------------------------------------
 SUPPORT_COVERAGE = 0.6  # names and words a supporting passage (with its context) must cover
@@ -22,6 +23,7 @@ SUPPORT_WORDS = 0.5  # content words the passage itself must cover to say what h
 WORDS_PER_CONFIRMED_FACT = 0.05  # each further confirmed value lowers SUPPORT_WORDS by this
 POLARITY_COVERAGE = 0.7  # a polarity conflict needs more of the claim than support: a negation is one word
 POLARITY_WORDS = 0.5  # ... and this much of its content words in the passage itself
+DENIAL_WORDS = 0.6  # a denial leaving some words unechoed must still cover most of the claim's informative words
 CONFLICT_COVERAGE = 0.45  # a value conflict needs the same kind of thing (US soldiers, not US civilians)
 ACTOR_ANCHOR_COVERAGE = 0.75  # the same actor ties two events only with most of the claim covered
 CONTENT_ANCHOR_COVERAGE = 0.85  # a passage covering all of the claim but one value is about its event

@@ -70,6 +70,45 @@ def test_source_negation_conflicts_with_a_positive_claim() -> None:
     assert result.reasons[0].startswith("source negates (not)")
 
 
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "Biden proposed a 2% property tax increase",
+            "There is no evidence that Biden proposed a nationwide property tax increase.",
+        ),
+        ("Het kabinet verhoogt de btw op groente met 3 procent", "Het kabinet verhoogt de btw op groente niet."),
+    ],
+)
+def test_a_denial_rules_out_the_claim_at_any_value(claim: str, passage: str) -> None:
+    """Not-P rules out P whatever its figure: the figure the denial leaves out does not stop the conflict."""
+    result = judge(claim, passage)
+    assert result.stance == "conflicts"
+    assert result.reasons[0].startswith("source negates")
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "similarity"),
+    [
+        # another subject's denial says nothing about the claim's
+        (
+            "Biden proposed a 2% property tax increase",
+            "There is no evidence that Trump proposed a nationwide property tax increase.",
+            0.7,
+        ),
+        ("Het kabinet verhoogt de btw op groente met 3 procent", "De gemeente verhoogt de btw op groente niet.", 0.7),
+        # a denial that is not close to the claim as a sentence, while leaving a value unconfirmed
+        (
+            "Biden proposed a 2% property tax increase",
+            "There is no evidence that Biden proposed a nationwide property tax increase.",
+            0.5,
+        ),
+    ],
+)
+def test_a_denial_needs_the_claims_subject_and_a_close_sentence(claim: str, passage: str, similarity: float) -> None:
+    assert judge(claim, passage, similarity=similarity).stance == "neutral"
+
+
 def test_double_negation_is_not_a_denial() -> None:
     result = judge("Kirby said more troops may be sent.", "Kirby does not rule out that more troops may be sent.")
     assert result.stance != "conflicts"
