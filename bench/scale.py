@@ -207,10 +207,16 @@ def read_set_recall(
     source (in its order) the exact scores of its passages. The verifier reads up to 8
     passages of each of the best 20 sources among the best 1,024 passages. In a corpus that
     repeats sentences both cuts fall in ties, and which tied passage or source gets in is a
-    tie-break, not a miss: a source whose best ties with the 20th source's is eligible for a
-    tied slot, and each source is judged against its own best (up to 8) passages above the
-    passage cut. A source outside the eligible ones finds nothing; a tied slot the store left
-    empty wants what the best tied source would have given.
+    tie-break, not a miss:
+
+    - at the passage cut, only passages scoring above the 1,024th score are required; those
+      tied with it fill the slots left by tie-break (often more tie than fit), so one the store
+      returns counts as read and one it leaves out is not wanted;
+    - at the source cut, a source whose best ties with the 20th source's is eligible for a tied
+      slot; a tied slot the store left empty wants what the best tied source would have given.
+
+    Each source is judged against its own best (up to 8) passages above the passage cut; a
+    source outside the eligible ones finds nothing.
     """
     eps = 1e-5
     cut = float(np.partition(scores, -CANDIDATES)[-CANDIDATES]) if len(scores) > CANDIDATES else -np.inf
@@ -221,8 +227,55 @@ def read_set_recall(
     ranked = ranked[best[ranked] >= cut - eps][:MAX_SOURCES]
     tie = float(best[ranked[-1]]) if len(ranked) == MAX_SOURCES else -np.inf
 
+    def required(source: int) -> tuple[int, float]:
+        """How many of ``source``'s passages the verifier reads whatever the tie-breaks (up to 8
+        above the passage cut), and the lowest score among them."""
+        own = np.sort(scores[(source_of == source) & (scores > cut + eps)])[::-1][:PER_SOURCE]
+        return len(own), float(own[-1]) if len(own) else np.inf
+
+    def credit(source: int, got: list[float]) -> tuple[int, int]:
+        """(found, wanted) for a source the store returned with passages scoring ``got``."""
+        n, floor = required(source)
+        found = min(n, sum(score >= floor - eps for score in got))
+        tied = sum(abs(score - cut) <= eps for score in got)  # read by tie-break: counted, not required
+        optional = min(PER_SOURCE - n, tied) if n < PER_SOURCE else 0
+        return found + optional, n + optional
+
+    above = {int(s) for s in ranked if best[s] > tie + eps}
+    tied_sources = [int(s) for s in np.flatnonzero(np.abs(best - tie) <= eps)] if np.isfinite(tie) else []
+    slots = len(ranked) - len(above)
+    wanted = sum(required(s)[0] for s in above)
+    found, filled = 0, 0
+    for source, got in groups:
+        if source in above or (source in tied_sources and filled < slots):
+            if source not in above:
+                filled += 1
+            got_found, got_wanted = credit(source, got)
+            found += got_found
+            wanted += got_wanted - (required(source)[0] if source in above else 0)
+    if filled < slots:  # tied slots the store left empty: the best of the tied sources not returned
+        returned = {source for source, _ in groups}
+        rest = sorted((required(s)[0] for s in tied_sources if s not in returned), reverse=True)
+        wanted += sum(rest[: slots - filled])
+    return min(1.0, found / wanted) if wanted else 1.0
+
+
+def interim_read_recall(
+    scores: NDArray[np.float32], source_of: NDArray[np.int64], groups: list[tuple[int, list[float]]]
+) -> float:
+    """The read-set recall as bench.scale measured it from 2026-12-07 03:07 until the fix after it
+    (kept to compare): as :func:`read_set_recall`, but every passage tied with the 1,024th score
+    was required, though only some of them fit in the 1,024, so exact search itself scored below 1."""
+    eps = 1e-5
+    cut = float(np.partition(scores, -CANDIDATES)[-CANDIDATES]) if len(scores) > CANDIDATES else -np.inf
+    count = int(source_of.max()) + 1
+    best = np.full(count, -np.inf, dtype=np.float64)
+    np.maximum.at(best, source_of, scores)
+    ranked = np.argsort(-best, kind="stable")
+    ranked = ranked[best[ranked] >= cut - eps][:MAX_SOURCES]
+    tie = float(best[ranked[-1]]) if len(ranked) == MAX_SOURCES else -np.inf
+
     def reads(source: int) -> tuple[int, float]:
-        """How many passages of ``source`` the verifier reads, and the lowest score among them."""
         own = np.sort(scores[(source_of == source) & (scores >= cut - eps)])[::-1][:PER_SOURCE]
         return len(own), float(own[-1]) if len(own) else np.inf
 
@@ -238,11 +291,30 @@ def read_set_recall(
                 wanted += reads(source)[0]
             n, floor = reads(source)
             found += min(n, sum(score >= floor - eps for score in got))
-    if filled < slots:  # tied slots the store left empty: the best of the tied sources not returned
+    if filled < slots:
         returned = {source for source, _ in groups}
         rest = sorted((reads(s)[0] for s in tied if s not in returned), reverse=True)
         wanted += sum(rest[: slots - filled])
     return min(1.0, found / wanted) if wanted else 1.0
+
+
+def exact_groups(
+    scores: NDArray[np.float32], source_of: NDArray[np.int64], *, newest_first: bool
+) -> list[tuple[int, list[float]]]:
+    """What an exact search returns at the verifier's settings, ties broken newest or oldest first:
+    the metric's control (any tie-break of exact search must score 1)."""
+    rows = np.arange(len(scores))
+    order = np.lexsort((-rows if newest_first else rows, -scores))[:CANDIDATES]
+    picked: dict[int, list[float]] = {}
+    for row in order.tolist():
+        source = int(source_of[row])
+        if source not in picked:
+            if len(picked) >= MAX_SOURCES:
+                continue
+            picked[source] = []
+        if len(picked[source]) < PER_SOURCE:
+            picked[source].append(float(scores[row]))
+    return list(picked.items())
 
 
 def legacy_read_recall(
@@ -283,7 +355,7 @@ def measure_recall(store: PassageStore, vectors: NDArray[np.float32], queries: N
     its exact score reaches the score exact search cut at (ties count, as either is as good)."""
     source_of = np.arange(len(vectors)) // PER_DOCUMENT
     eps = 1e-5
-    at10, read_recall, legacy = [], [], []
+    at10, read_recall, interim, legacy, control = [], [], [], [], []
     for query in queries:
         scores = vectors @ query
         tenth = float(np.sort(scores)[-10])
@@ -295,11 +367,18 @@ def measure_recall(store: PassageStore, vectors: NDArray[np.float32], queries: N
             (int(source_of[g.hits[0].passage.id - 1]), [float(scores[h.passage.id - 1]) for h in g.hits]) for g in found
         ]
         read_recall.append(read_set_recall(scores, source_of, groups))
+        interim.append(interim_read_recall(scores, source_of, groups))
         legacy.append(legacy_read_recall(scores, source_of, groups))
+        for newest_first in (True, False):
+            control.append(
+                read_set_recall(scores, source_of, exact_groups(scores, source_of, newest_first=newest_first))
+            )
     return {
         "recall_at_10": float(np.mean(at10)),
         "recall_read": float(np.mean(read_recall)),
+        "recall_read_interim": float(np.mean(interim)),
         "recall_read_legacy": float(np.mean(legacy)),
+        "recall_read_of_exact_search": float(np.min(control)),  # the metric's control: must be 1
     }
 
 

@@ -9,7 +9,9 @@ finds them adjacent: ``8.500`` again (and ``8,500``, the English spelling).
 A query text becomes an OR of its distinct terms, each quoted as a phrase (no user text is
 ever parsed as FTS5 syntax), leaving out words found in more than ``MAX_POSTINGS`` passages: bm25 scores
 every row a query matches, so those words (stop words, by count, in any language) would make
-the cost follow the corpus; the rarer words are what the dense side misses anyway.
+the cost follow the corpus; the rarer words are what the dense side misses anyway. For the same reason the
+terms kept are bounded together: the rarest first, until the rows they match would pass
+``MAX_QUERY_POSTINGS``, so a query's bm25 work has a ceiling however large the archive grows.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ MAX_POSTINGS = 20_000
 # bm25 gives them almost no weight, but they fill the lexical ranking with chance matches (chosen
 # by ``python -m bench.hybrid`` on the dev sets; at 1M passages it equals MAX_POSTINGS).
 MAX_DF_FRACTION = 0.02
+# Rows bm25 may have to score for one query text, over all its terms (the rarest are kept first):
+# bm25 scores every matching row before the first is returned, so this bounds the lexical side's
+# cost in an archive; the dev sets' pooled indexes never reach it (docs/performance.md).
+MAX_QUERY_POSTINGS = 1_000
 # Distinct words of one query text looked up (a claim is a sentence; the rest is pasted text).
 MAX_TERMS = 32
 
@@ -78,15 +84,23 @@ def match_expression(conn: sqlite3.Connection, text: str, passages: int | None =
         marks = ",".join("?" * len(chunk))
         counts.update(conn.execute(f"SELECT term, doc FROM {VOCAB_TABLE} WHERE term IN ({marks})", chunk).fetchall())
     cap = MAX_POSTINGS if passages is None else min(MAX_POSTINGS, max(1, int(MAX_DF_FRACTION * passages)))
-    kept: dict[str, None] = {}
+    postings: dict[str, int] = {}  # each quoted term, with the most rows it can match
     for phrase in phrases:
         selective = [w for w in phrase if counts.get(w, 0) <= cap]
         if len(selective) == len(phrase):
-            kept.setdefault(quote(phrase), None)
+            postings.setdefault(quote(phrase), min(counts.get(w, 0) for w in phrase))
         else:
             for word in selective:
-                kept.setdefault(quote((word,)), None)
-    return " OR ".join(kept) if kept else None
+                postings.setdefault(quote((word,)), counts.get(word, 0))
+    kept: list[str] = []
+    budget = MAX_QUERY_POSTINGS
+    for term, rows in sorted(postings.items(), key=lambda item: item[1]):  # stable: ties in text order
+        if kept and rows > budget:
+            break
+        kept.append(term)
+        budget -= rows
+    order = list(postings)
+    return " OR ".join(sorted(kept, key=order.index)) if kept else None
 
 
 def lexical_ranking(

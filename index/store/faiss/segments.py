@@ -4,9 +4,12 @@ A segment is three ``.npy`` files: ``ids`` (sorted passage ids), ``src`` (the
 source key of each row, for filters and per-source grouping) and ``vec`` (the
 L2-normalised float32 vectors, memory-mapped so that opening costs nothing and only
 the rows a search touches are read). A large segment also has an ``.ivf`` file, an
-inverted-file index with 8-bit scalar-quantised codes, held in memory (a quarter of
-the vectors' size). Its candidates are re-scored with the exact vectors, so every
-similarity a search returns is the exact cosine, whichever path found it.
+inverted-file index with 8-bit scalar-quantised codes (a quarter of the vectors' size),
+memory-mapped as well (``IO_FLAG_MMAP_IFC``), so opening reads none of them. Its search
+ranks candidates by their SQ8 scores; the store re-scores with the exact vectors only the
+candidates that can still be returned (``RESCORE_MARGIN``), so every similarity a search
+returns is the exact cosine, whichever path found it, and a query reads a few hundred
+vector rows rather than every candidate's.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,11 @@ from index.errors import IndexCorruptError
 SERIAL_SEARCH_WORK = 2_000_000
 # Lists probed per IVF search; chosen on real USE embeddings by ``python -m bench.scale`` (recall >= 0.95).
 NPROBE = 32
+# Largest difference between an SQ8 score and the exact cosine measured on real USE embeddings
+# (bench.scale) is under 0.01; a candidate whose SQ8 score is this far below the last one
+# returned cannot overtake it after re-scoring (twice that error, and a margin over it).
+RESCORE_MARGIN = 0.03
+READ_AHEAD_CHUNK = 4 << 20
 
 Floats = NDArray[np.float32]
 Ints = NDArray[np.int64]
@@ -62,6 +71,21 @@ def fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _read_ahead(path: Path) -> None:
+    """Read a mapped file once in a background thread, so that it is in the page cache: opening
+    stays instant, and the first searches after a cold start do not each wait on disk for the
+    lists they probe (the reads release the GIL; the pages count towards no process's memory
+    until a search maps them)."""
+
+    def read() -> None:
+        with contextlib.suppress(OSError), path.open("rb", buffering=0) as handle:
+            buffer = bytearray(READ_AHEAD_CHUNK)
+            while handle.readinto(buffer):
+                pass
+
+    threading.Thread(target=read, name=f"read-ahead {path.name}", daemon=True).start()
 
 
 def segment_files(directory: Path, number: int) -> dict[str, Path]:
@@ -136,7 +160,10 @@ class Segment:
             ids = np.load(files["ids"])  # 16 bytes a passage, in memory: every search indexes them
             src = np.load(files["src"])
             vectors = np.load(files["vec"], mmap_mode="r")
-            ivf = faiss.read_index(str(files["ivf"])) if has_ivf else None
+            # mapped, not read: the codes' pages are loaded as probes touch them (and shared between workers)
+            ivf = faiss.read_index(str(files["ivf"]), faiss.IO_FLAG_MMAP_IFC) if has_ivf else None
+            if has_ivf:
+                _read_ahead(files["ivf"])
         except (OSError, ValueError, RuntimeError) as exc:
             raise IndexCorruptError(
                 f"vector segment {number} in {directory} is damaged ({exc}); run `crosscheck doctor --repair`"
@@ -172,7 +199,9 @@ class Segment:
         """Row of each id in this segment, -1 where absent."""
         if not len(self.ids):
             return np.full(len(ids), -1, dtype=np.int64)
-        at = np.searchsorted(self.ids, ids)
+        order = np.argsort(ids, kind="stable")  # sorted needles: searchsorted walks the ids once
+        at = np.empty(len(ids), dtype=np.int64)
+        at[order] = np.searchsorted(self.ids, ids[order])
         at = np.minimum(at, len(self.ids) - 1)
         return np.where(self.ids[at] == ids, at, -1).astype(np.int64)
 
@@ -189,19 +218,24 @@ class Segment:
             )
 
     def search(
-        self, queries: Floats, k: int, allowed: NDArray[np.bool_] | None, nprobe: int
+        self, queries: Floats, k: int, allowed: NDArray[np.bool_] | None, nprobe: int, *, rescore: bool = True
     ) -> tuple[Floats, Ints, Ints]:
         """Best ``k`` live (and allowed) rows per query: (scores, ids, src), each (queries, k'), -inf padded.
 
-        ``allowed`` is a mask over this segment's rows (None: all)."""
+        ``allowed`` is a mask over this segment's rows (None: all). An IVF segment's scores are
+        the exact cosines when ``rescore``, else its SQ8 approximations (see ``RESCORE_MARGIN``)."""
         mask = self.dead
         if allowed is not None:
             mask = ~allowed if mask is None else (mask | ~allowed)
         if self.ivf is not None and self.size > k:
-            rows = self._ivf_rows(queries, k, mask, nprobe)
+            approximate, rows = self._ivf_rows(queries, k, mask, nprobe)
             valid = rows >= 0
-            safe = np.where(valid, rows, 0)
-            scores = np.einsum("qkd,qd->qk", np.asarray(self.vectors[safe.ravel()]).reshape(*safe.shape, -1), queries)
+            if rescore:
+                safe = np.where(valid, rows, 0)
+                vectors = np.asarray(self.vectors[safe.ravel()]).reshape(*safe.shape, -1)
+                scores = np.einsum("qkd,qd->qk", vectors, queries)
+            else:
+                scores = approximate
             scores = np.where(valid, scores, -np.inf).astype(np.float32)
         else:
             scores = inner_products(queries, np.asarray(self.vectors))
@@ -217,7 +251,8 @@ class Segment:
         rows = np.take_along_axis(np.asarray(rows), order, axis=1)
         return scores, np.asarray(self.ids)[rows], np.asarray(self.src)[rows]
 
-    def _ivf_rows(self, queries: Floats, k: int, mask: NDArray[np.bool_] | None, nprobe: int) -> Ints:
+    def _ivf_rows(self, queries: Floats, k: int, mask: NDArray[np.bool_] | None, nprobe: int) -> tuple[Floats, Ints]:
+        """(SQ8 scores, rows) of the best ``k`` per query; row -1 where fewer were found."""
         import faiss
 
         ivf = self.ivf
@@ -231,10 +266,10 @@ class Segment:
             params.sel = keep
         small = len(queries) * self.size * nprobe / max(ivf.nlist, 1) <= SERIAL_SEARCH_WORK
         faiss.omp_set_num_threads(1 if small else omp_default_threads())
-        _, ids = ivf.search(np.ascontiguousarray(queries), k, params=params)
+        scores, ids = ivf.search(np.ascontiguousarray(queries), k, params=params)
         del keep
         rows = self.rows(ids.ravel()).reshape(ids.shape)
-        return np.where(ids >= 0, rows, -1)
+        return scores, np.where(ids >= 0, rows, -1)
 
 
 @functools.cache

@@ -491,9 +491,15 @@ class FaissStore:
         hybrid = self.lexical and texts is not None
         for attempt in range(4):
             view = self._view
-            candidates = self._candidates(view, queries, per_source, max_sources, filters)
+            approximate = any(s.ivf is not None for s in view.segments)
+            candidates = self._candidates(view, queries, per_source, max_sources, filters, rescore=not approximate)
             if hybrid and texts is not None:
                 candidates = self._fused(view, queries, texts, candidates, filters)
+            if approximate:
+                candidates = [
+                    self._rescored(view, query, found, per_source, max_sources, fused=hybrid)
+                    for query, found in zip(queries, candidates, strict=True)
+                ]
             try:
                 return self._grouped(candidates, per_source, max_sources, lenient=attempt == 3, by_cosine=hybrid)
             except _StaleRead:
@@ -506,9 +512,19 @@ class FaissStore:
         raise AssertionError("unreachable")
 
     def _candidates(
-        self, view: View, queries: Floats, per_source: int, max_sources: int | None, filters: SearchFilters | None
+        self,
+        view: View,
+        queries: Floats,
+        per_source: int,
+        max_sources: int | None,
+        filters: SearchFilters | None,
+        *,
+        rescore: bool = True,
     ) -> list[tuple[Floats, Ints, Ints]]:
-        """Per query: (scores, ids, source keys) of the best candidates, best first (ties: newest first)."""
+        """Per query: (scores, ids, source keys) of the best candidates, best first (ties: newest first).
+
+        Without ``rescore`` an IVF segment's candidates keep their SQ8 scores; :meth:`_rescored`
+        then scores exactly those that can be returned."""
         empty = (np.empty(0, np.float32), np.empty(0, np.int64), np.empty(0, np.int64))
         allowed = self._allowed_keys(filters)
         if view.passages == 0 or (allowed is not None and not len(allowed)):
@@ -521,7 +537,7 @@ class FaissStore:
         else:
             for segment in view.segments:
                 mask = None if allowed is None else np.isin(segment.src, allowed)
-                parts.append(segment.search(queries, min(k, segment.size), mask, seg.NPROBE))
+                parts.append(segment.search(queries, min(k, segment.size), mask, seg.NPROBE, rescore=rescore))
         scores = np.concatenate([p[0] for p in parts], axis=1)
         ids = np.concatenate([p[1] for p in parts], axis=1)
         keys = np.concatenate([p[2] for p in parts], axis=1)
@@ -531,6 +547,41 @@ class FaissStore:
             order = order[np.isfinite(scores[row][order])]
             out.append((scores[row][order], ids[row][order], keys[row][order]))
         return out
+
+    def _rescored(
+        self,
+        view: View,
+        query: Floats,
+        candidates: tuple[Floats, Ints, Ints],
+        per_source: int,
+        max_sources: int | None,
+        *,
+        fused: bool,
+    ) -> tuple[Floats, Ints, Ints]:
+        """The candidates that can be returned, with their exact cosines (the rest are dropped).
+
+        Reading each candidate's vector costs a random read of the vector file, so only these are
+        read: in a dense ranking, the sources whose best SQ8 score is within ``RESCORE_MARGIN`` of
+        the last source returned, and in each the passages within it of the last one returned
+        (SQ8 scores differ from the cosines by less than half of it, so no other candidate can
+        overtake one of these); in a fused ranking, whose order does not follow the scores, what
+        grouping picks from it. Dense candidates are then re-sorted by their exact scores."""
+        scores, ids, keys = candidates
+        if not len(ids):
+            return candidates
+        if fused:
+            picked = _group(scores, ids, keys, per_source, max_sources)
+            chosen = np.isin(ids, np.asarray([pid for hits in picked.values() for pid, _ in hits], dtype=np.int64))
+        else:
+            chosen = _within_margin(scores, keys, per_source, max_sources, seg.RESCORE_MARGIN)
+        ids, keys = ids[chosen], keys[chosen]
+        vectors, present = self._vectors(view, ids)
+        ids, keys = ids[present], keys[present]
+        exact = seg.inner_products(query[None, :], vectors)[0] if len(ids) else np.empty(0, np.float32)
+        if fused:
+            return exact, ids, keys
+        order = np.lexsort((-ids, -exact))
+        return exact[order], ids[order], keys[order]
 
     def _fused(
         self,
@@ -990,6 +1041,33 @@ def _group(
     for score, pid, key in zip(scores[top].tolist(), ids[top].tolist(), keys[top].tolist(), strict=True):
         groups[key].append((pid, score))
     return groups
+
+
+def _within_margin(
+    scores: Floats, keys: Ints, per_source: int, max_sources: int | None, margin: float
+) -> NDArray[np.bool_]:
+    """Which candidates (best first) could be among the ``per_source`` best of the ``max_sources``
+    best sources if every score moved by less than ``margin / 2``: the grouping of :func:`_group`,
+    widened by ``margin`` at both cuts."""
+    unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    best = scores[first]  # best first: a source's first candidate is its best
+    if max_sources and len(unique) > max_sources:
+        last = np.sort(best)[::-1][max_sources - 1]
+        source_ok = best >= last - margin
+    else:
+        source_ok = np.ones(len(unique), dtype=np.bool_)
+    by_source = np.argsort(inverse, kind="stable")  # within a source, still best first
+    sorted_inverse = inverse[by_source]
+    starts = np.searchsorted(sorted_inverse, sorted_inverse, side="left")
+    rank = np.empty(len(keys), dtype=np.int64)
+    rank[by_source] = np.arange(len(keys)) - starts
+    counts = np.bincount(inverse, minlength=len(unique))
+    # the score of each source's per_source-th candidate (its last one returned), -inf when it has fewer
+    floor = np.full(len(unique), -np.inf, dtype=np.float64)
+    at = rank == per_source - 1
+    floor[inverse[at]] = scores[at]
+    floor[counts < per_source] = -np.inf
+    return np.asarray(source_ok[inverse] & (scores >= floor[inverse] - margin))
 
 
 def _chunks(values: list[Any]) -> Iterator[list[Any]]:

@@ -77,6 +77,17 @@ def test_common_words_are_left_out(store: FaissStore, monkeypatch: pytest.Monkey
     assert lex.match_expression(store._connection(), "zin-stoltenberg") == '"stoltenberg"'
 
 
+def test_the_rarest_terms_are_kept_within_the_query_budget(store: FaissStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However large the archive, bm25 scores a bounded number of rows: the rarest terms first."""
+    put(store, *CROWD, NAMED)
+    conn = store._connection()
+    assert lex.match_expression(conn, "Soldaten Stoltenberg") == '"soldaten" OR "stoltenberg"'
+    monkeypatch.setattr(lex, "MAX_QUERY_POSTINGS", 2)
+    assert lex.match_expression(conn, "Soldaten Stoltenberg") == '"stoltenberg"'  # the rare name, not the crowd
+    monkeypatch.setattr(lex, "MAX_QUERY_POSTINGS", 0)
+    assert lex.match_expression(conn, "Soldaten Stoltenberg") == '"stoltenberg"'  # the rarest is always kept
+
+
 def test_a_name_the_dense_side_misses_is_found_with_its_cosine(store: FaissStore) -> None:
     put(store, *CROWD, NAMED)
     query = "Volgens Stoltenberg gaan soldaten naar Roemenië"
