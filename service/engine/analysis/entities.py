@@ -23,6 +23,10 @@ from service.engine.names import lost_letters_kept
 PLACE_KINDS = frozenset({"country", "region", "place"})
 _COORDINATION = {"en", "and", "of", "or", ",", "&"}
 FUZZY_CUTOFF = 88
+# Title case ("Pogba Has Quit The French National Team"): at least this many words after the
+# first, this share of them capitalised, and this many of those function words (a title inside
+# a sentence, "hosts The Big Nae Nae Show", has one).
+HEADLINE_MIN_WORDS, HEADLINE_SHARE, HEADLINE_FUNCTION_WORDS = 3, 0.75, 2
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ def extract(
     language: str = "en",
 ) -> list[EntityMention]:
     subs = _subtokens(tokens)
+    headline = is_headline(tokens, lexicon)
     raw: list[tuple[EntityInfo, int, int, str]] = []  # info, first sub, last sub (excl), via
     i = 0
     while i < len(subs):
@@ -118,7 +123,7 @@ def extract(
             continue
         sub = subs[i]
         opener = sub.token == 0 and _proper_noun(sub, tokens, lexicon, opener=True)
-        if opener and _name_follows(subs, i, tokens, lexicon):
+        if opener and not headline and _name_follows(subs, i, tokens, lexicon):
             # "Neil Harris is ...": an opener followed by a name is its first word, not a sentence opener
             end = _unknown_name_end(subs, i + 1, tokens, lexicon)
             name = " ".join(s.text for s in subs[i:end])
@@ -136,7 +141,7 @@ def extract(
             match = process.extractOne(sub.fold, list(fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if match is not None:
                 raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
-            else:
+            elif not headline:
                 end = _unknown_name_end(subs, i + 1, tokens, lexicon)
                 name = " ".join(s.text for s in subs[i:end])
                 raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
@@ -164,6 +169,19 @@ def extract(
             )
         )
     return _movement_frames(_passive_agents(mentions, tokens, lexicon), tokens, lexicon)
+
+
+def is_headline(tokens: Sequence[Token], lexicon: Lexicon) -> bool:
+    """Is the text in title case? There capitals say nothing of names: only known names are read
+    as names, and the other capitalised words stay content words to be matched by meaning (a
+    headline's "Quit The French National Team" is not one name a source must repeat)."""
+    words = [t for t in tokens[1:] if len(t.text) > 1 and t.text[:1].isalpha()]
+    capitals = [t for t in words if t.text[:1].isupper() and not t.text.isupper()]
+    return (
+        len(words) >= HEADLINE_MIN_WORDS
+        and len(capitals) >= HEADLINE_SHARE * len(words)
+        and sum(t.fold in lexicon.stopwords or t.fold in lexicon.negation for t in capitals) >= HEADLINE_FUNCTION_WORDS
+    )
 
 
 def _unknown_name_end(subs: list[_Sub], end: int, tokens: Sequence[Token], lexicon: Lexicon) -> int:
@@ -202,6 +220,7 @@ def _proper_noun(
         return False
     return (
         (continues or sub.fold not in lexicon.stopwords)
+        and sub.fold not in lexicon.negation  # "is NOT quitting": emphasis, not a name
         and sub.fold not in lexicon.demonym_words
         and sub.fold not in lexicon.months
         and sub.fold not in lexicon.weekdays

@@ -22,6 +22,10 @@ _TOKEN = re.compile(
 )
 _ANALYSIS_LANGUAGES = ("nl", "en")
 SPEAKER_KINDS = frozenset({"person", "org", "country", "name", "region"})
+# "No, Minneapolis has not defunded the police": a reply that opens a sentence answers the
+# question put to it; it is not a second negation that cancels the sentence's own.
+REPLY_PARTICLES = frozenset({"no", "nee"})
+_REPLY_END = frozenset({",", ".", "!", ":", ";"})
 
 
 def _split_affixes(match: re.Match[str]) -> list[tuple[str, int]]:
@@ -163,7 +167,9 @@ def _clauses(
         if not part:
             clauses.append(Clause(0, len(text), (), False, (), None, None))
             continue
-        cues = [t.text for t in part if t.fold in lex.negation or t.lower in lex.negation]
+        opens = first == 0 or tokens[first - 1].text in {".", "!", "?"}
+        reply = opens and len(part) > 1 and part[0].fold in REPLY_PARTICLES and part[1].text in _REPLY_END
+        cues = [t.text for t in part[int(reply) :] if t.fold in lex.negation or t.lower in lex.negation]
         cues += _count_predicates(part, lex)
         speaker, speech = _speech(part, [m for m in mentions if m.clause == index], lex)
         past = [

@@ -131,3 +131,26 @@ def test_possessives_are_not_destinations() -> None:
 def test_definite_place_nouns_refer_back() -> None:
     refs = analyze("Eerder weigerde Berlijn wapens te leveren aan het land.", "nl").place_refs
     assert [role for role, _, _ in refs] == ["location"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Pogba Has Quit The French National Team Over Macron's Remarks", "en"),
+        ("Minister Zegt Dat De Grens Van Het Land Dicht Gaat", "nl"),
+    ],
+)
+def test_title_case_capitals_are_not_names(text: str, language: str) -> None:
+    # a headline capitalises every word: only names the lexicon knows are names there
+    found = ids(text, language)
+    assert not [i for i in found if i.startswith("name:")], found
+
+
+def test_a_title_inside_a_sentence_keeps_the_names() -> None:
+    assert "name:big nae nae show" in ids("Big Narstie hosts The Big Nae Nae Show.", "en")
+    assert "name:wereld draait door" in ids("Hij presenteerde De Wereld Draait Door jarenlang.", "nl")
+
+
+def test_emphatic_negation_is_not_a_name() -> None:
+    assert ids("Paul Pogba is NOT quitting football.", "en") == ["name:paul pogba"]
+    assert ids("Paul Pogba stopt NIET met voetbal.", "nl") == ["name:paul pogba"]

@@ -78,3 +78,17 @@ def test_former_states_are_marked() -> None:
 def test_ruling_out_is_a_statement_by_its_subject() -> None:
     clause = analyze("Prime Minister Boris Johnson ruled out sending British troops into Ukraine.", "en").clauses[0]
     assert (clause.speaker, clause.negated) == ("person:johnson", True)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        ("No, Minneapolis has not defunded the police.", "en", [True]),
+        ("No, the video was filmed in 2012.", "en", [False]),
+        ("No one was hurt.", "en", [True]),
+        ("Nee, er zijn geen troepen gestuurd.", "nl", [True]),
+        ("Nee, de video is van 2012.", "nl", [False]),
+    ],
+)
+def test_a_reply_particle_does_not_cancel_a_negation(text: str, language: str, expected: list[bool]) -> None:
+    assert negated(text, language) == expected
