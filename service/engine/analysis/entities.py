@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
@@ -27,6 +28,9 @@ FUZZY_CUTOFF = 88
 # first, this share of them capitalised, and this many of those function words (a title inside
 # a sentence, "hosts The Big Nae Nae Show", has one).
 HEADLINE_MIN_WORDS, HEADLINE_SHARE, HEADLINE_FUNCTION_WORDS = 3, 0.75, 2
+# An unlisted sentence opener is a name only if rarer than this as a word (wordfreq's Zipf scale):
+# "Rutte" (3.8) and "Erdogan" (4.0) are, "daarnaast" (5.1) and "minstens" (4.6) are not.
+OPENER_NAME_ZIPF = 4.5
 
 
 @dataclass(frozen=True)
@@ -131,11 +135,18 @@ def extract(
             i = end
             continue
         if opener:
-            # a sentence opener is only a name if it is a known one, maybe misspelled
+            # a sentence opener is a name if it is a known one, maybe misspelled, or a word neither
+            # language's dictionary knows ("Clairo is ...", "Rutte zei ..."; not "Gisteren")
             fuzzy = lexicon.gazetteer.fuzzy_names
             match = process.extractOne(sub.fold, list(fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
             if match is not None:
                 raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
+            elif not headline and _name_shaped(sub, lexicon, language):
+                end = _unknown_name_end(subs, i + 1, tokens, lexicon)
+                name = " ".join(s.text for s in subs[i:end])
+                raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
+                i = end
+                continue
         elif _proper_noun(sub, tokens, lexicon):
             fuzzy = lexicon.gazetteer.fuzzy_names
             match = process.extractOne(sub.fold, list(fuzzy), scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF)
@@ -169,6 +180,44 @@ def extract(
             )
         )
     return _movement_frames(_passive_agents(mentions, tokens, lexicon), tokens, lexicon)
+
+
+@lru_cache(maxsize=50_000)
+def _dictionary_word(word: str) -> bool:
+    """Is the word, in lower case, one Dutch or English dictionaries know (simplemma's lists)?"""
+    import simplemma
+
+    return any(simplemma.is_known(word, lang=lang) for lang in ("nl", "en"))
+
+
+_READ_WORDS: dict[int, frozenset[str]] = {}
+
+
+def _read_words(lexicon: Lexicon) -> frozenset[str]:
+    """Every word that begins a phrase the analysis reads (bounds, hedges, negation, roles,
+    months ...): such a word opens sentences ("Hooguit 20 schepen ...") and is never a name."""
+    words = _READ_WORDS.get(id(lexicon))
+    if words is None:
+        phrases: list[str | tuple[str, ...]] = [
+            *lexicon.approximators, *lexicon.strict_bounds, *lexicon.year_bounds, *lexicon.comparatives,
+            *lexicon.ordinals, *lexicon.multipliers, *lexicon.times_words, *lexicon.time_units, *lexicon.roles,
+            *lexicon.negation, *lexicon.hedges, *lexicon.content_cues, *lexicon.determiners,
+            *lexicon.complementizers, *lexicon.months, *lexicon.weekdays, *lexicon.contrast,
+        ]  # fmt: skip
+        words = frozenset((p.split() if isinstance(p, str) else p)[0] for p in phrases if p)
+        _READ_WORDS[id(lexicon)] = words
+    return words
+
+
+def _name_shaped(sub: _Sub, lexicon: Lexicon, language: str) -> bool:
+    """Is a sentence opener a name nobody listed ("Clairo is ...", "Erdogan bezocht ...")? Only a
+    word neither language's dictionary knows, that the analysis reads in no other way, and that is
+    rare as a word in its language (simplemma's Dutch list lacks adverbs such as "daarnaast")."""
+    from wordfreq import zipf_frequency
+
+    if sub.fold in lexicon.stopwords or sub.fold in _read_words(lexicon) or _dictionary_word(sub.fold):
+        return False
+    return zipf_frequency(sub.fold, language if language in {"nl", "en"} else "en") < OPENER_NAME_ZIPF
 
 
 def is_headline(tokens: Sequence[Token], lexicon: Lexicon) -> bool:

@@ -154,3 +154,18 @@ def test_a_title_inside_a_sentence_keeps_the_names() -> None:
 def test_emphatic_negation_is_not_a_name() -> None:
     assert ids("Paul Pogba is NOT quitting football.", "en") == ["name:paul pogba"]
     assert ids("Paul Pogba stopt NIET met voetbal.", "nl") == ["name:paul pogba"]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "entity"),
+    [
+        ("Clairo was an electropop recording artist.", "en", "name:clairo"),
+        ("Gazprombank valt niet onder de maatregel.", "nl", "name:gazprombank"),
+    ],
+)
+def test_an_opener_no_dictionary_knows_is_a_name(text: str, language: str, entity: str) -> None:
+    assert entity in ids(text, language)
+
+
+def test_an_opener_the_dictionary_knows_is_not_a_name() -> None:
+    assert ids("Yesterday the troops left.", "en") == [] and ids("Gisteren vertrokken de troepen.", "nl") == []
