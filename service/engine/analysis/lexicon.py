@@ -81,6 +81,7 @@ class Lexicon:
     roles: dict[str, str]  # folded preposition -> role
     negation: frozenset[str]
     negative_predicates: tuple[tuple[str, ...], ...]  # lemma sequences
+    evidential_denials: tuple[tuple[str, ...], ...]  # "no evidence", "dismiss": not-P said of the claim itself
     hedges: tuple[tuple[str, ...], ...]  # folded word sequences
     speech_positive: frozenset[str]
     speech_negative: frozenset[str]
@@ -314,6 +315,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
         roles=roles,
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
         negative_predicates=negative_predicates,
+        evidential_denials=phrases("evidential_denials"),
         hedges=hedges,
         speech_positive=speech_positive,
         speech_negative=speech_negative,

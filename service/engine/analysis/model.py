@@ -93,6 +93,7 @@ class Clause:
     speaker: str | None  # entity id of who is reported as saying it
     speech: str | None  # the speech verb as written
     past: tuple[str, ...] = ()  # "eerder", "previously": about a former state
+    evidential: tuple[str, ...] = ()  # "no evidence", "dismissed": a negation that speaks of the claim itself
 
 
 @dataclass(frozen=True)

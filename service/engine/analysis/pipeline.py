@@ -115,6 +115,16 @@ def _count_predicates(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]
     return list(dict.fromkeys(found))
 
 
+def _evidential(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
+    """Evidential denials in the clause ("no evidence", "dismissed"), as written."""
+    found = []
+    for i in range(len(clause_tokens)):
+        n = _phrase_at(clause_tokens, i, lex.evidential_denials, lemmas=True)
+        if n:
+            found.append(" ".join(t.text for t in clause_tokens[i : i + n]))
+    return found
+
+
 def _hedges(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
     found = []
     for i in range(len(clause_tokens)):
@@ -187,6 +197,7 @@ def _clauses(
                 speaker=speaker,
                 speech=speech,
                 past=tuple(past),
+                evidential=tuple(_evidential(part, lex)) if len(cues) % 2 == 1 else (),
             )
         )
     return clauses

@@ -54,6 +54,8 @@ from service.engine.stance.thresholds import (
     CONTENT_ANCHOR_SIMILARITY,
     DENIAL_SIMILARITY,
     DENIAL_WORDS,
+    EVIDENTIAL_COVERAGE,
+    EVIDENTIAL_SIMILARITY,
     HEDGE_FACTOR,
     MEASURE_SUBJECT_SIMILARITY,
     MIN_SIMILARITY,
@@ -159,7 +161,7 @@ def _neutral_strength(similarity: float, cover: Coverage) -> float:
     return 0.6 * (0.5 * _scale(similarity, 0.2, 0.7) + 0.5 * cover.overall)
 
 
-def _may_take_side(cover: Coverage, own: Coverage) -> bool:
+def _may_take_side(cover: Coverage, own: Coverage, passage: Analysis) -> bool:
     """False when no decision below can find for or against: each needs this much of the claim.
 
     A conflict over one value needs ``CONFLICT_COVERAGE`` in the passage itself
@@ -169,6 +171,8 @@ def _may_take_side(cover: Coverage, own: Coverage) -> bool:
     """
     if own.overall >= CONFLICT_COVERAGE:
         return True
+    if own.overall >= EVIDENTIAL_COVERAGE and any(clause.evidential for clause in passage.clauses):
+        return True  # "there is no evidence that ...": :func:`_evidential_denial`
     return cover.every_word and cover.overall >= min(SUPPORT_COVERAGE, POLARITY_COVERAGE)
 
 
@@ -177,7 +181,11 @@ def _values_rule_out_a_side(c: Comparison) -> bool:
     differs. Support and a polarity conflict need every value confirmed (:func:`_unconfirmed`);
     a conflict needs a differing value (:func:`_slot_conflict`) or the claim's value set aside,
     which takes a contrasted value in the passage. The actor check cannot change that: another
-    actor makes the passage neutral too."""
+    actor makes the passage neutral too. A passage saying the claim is unfounded ("there is no
+    evidence that any of the planes crashed") rules it out at any value
+    (:func:`_evidential_denial`), so it is not answered here."""
+    if not c.side.clause.negated and any(clause.evidential for clause in c.passage.clauses):
+        return False
     if not any(f.relation in {"missing", "compatible"} and f.slot in VALUE_SLOTS for f in c.findings):
         return False
     if any(f.relation == "differs" for f in c.findings):
@@ -231,7 +239,7 @@ def compare(
     # conflicts and the event itself rest on the passage alone: context may not make a caption
     # look like the event
     cover, own = coverage
-    if brief and not _may_take_side(cover, own):
+    if brief and not _may_take_side(cover, own, passage):
         return _brief_neutral(similarity, cover)
     for check in (check_quantities, check_years, check_durations, check_places):
         check(c)
@@ -375,7 +383,8 @@ def _polarity_conflict(e: _Evidence) -> PassageStance | None:
     passage asserts rather than supposes ("in case troops are needed").
     """
     same_speaker = e.claim_clause.speech is not None and e.speaker_ok
-    if not (
+    evidential = _evidential_denial(e)
+    if not evidential and not (
         e.polarity_differs
         and e.speaker_ok
         and not e.passage_clause.hedges
@@ -389,12 +398,32 @@ def _polarity_conflict(e: _Evidence) -> PassageStance | None:
     ):
         return None
     quote = _quote(e.c.passage, e.passage_clause)
-    if e.passage_clause.negated:
+    if evidential:
+        reason = f'source says it is unfounded ({", ".join(e.passage_clause.evidential)}): "{quote}"'
+    elif e.passage_clause.negated:
         reason = f'source negates ({", ".join(e.passage_clause.negations)}): "{quote}"'
     else:
         reason = f'claim negates ({", ".join(e.claim_clause.negations)}), source asserts: "{quote}"'
     strength = min(0.9, 0.45 + 0.35 * e.cover.overall + 0.2 * _scale(e.similarity, 0.3, 0.7))
     return e.result("conflicts", strength, [reason, *e.reasons])
+
+
+def _evidential_denial(e: _Evidence) -> bool:
+    """The passage says the claim is unfounded or untrue: "There is no evidence that any of the
+    planes crashed", "Taiwan dismissed the reports that its air defence shot down a Chinese jet",
+    "Er is geen bewijs dat ...". Such a sentence speaks of the claim's proposition itself rather
+    than of a neighbouring fact, so it need echo less of it than a negated fact must
+    (``EVIDENTIAL_COVERAGE``, ``EVIDENTIAL_SIMILARITY``), and the report it denies ("the reports
+    that ...") is what it rejects, not a hedge of its own. Only against an asserting claim whose
+    subject and actor the passage (or the sentences around it) names."""
+    if not e.passage_clause.evidential or e.claim_clause.negated or not e.speaker_ok:
+        return False
+    if any(f.relation == "missing" and f.slot == "actor" for f in e.c.findings) or actor_unconfirmed(e.c):
+        return False
+    subject = min(e.c.claim.entities, key=lambda m: m.start).text if e.c.claim.entities else None
+    if subject is not None and subject in e.cover.gaps:
+        return False
+    return e.own >= EVIDENTIAL_COVERAGE and e.similarity >= EVIDENTIAL_SIMILARITY
 
 
 def _denies(e: _Evidence) -> bool:

@@ -16,6 +16,7 @@ POLARITY_SIMILARITY = 0.45  # a negation contradicts only a passage close to the
 CONTENT_ANCHOR_SIMILARITY = 0.5  # with CONTENT_ANCHOR_COVERAGE: the same event but for one value
 MEASURE_SUBJECT_SIMILARITY = CONFLICT_SIMILARITY  # the same measure of the claim's named subject: any related sentence
 DENIAL_SIMILARITY = SUPPORT_SENTENCE  # a denial not echoing every word: as close as a sentence saying it
+EVIDENTIAL_SIMILARITY = 0.40  # "there is no evidence that P" speaks of P itself: closer than a related sentence
 
 # -- coverage of the claim ----------------------------------------------------------------------
 SUPPORT_COVERAGE = 0.6  # names and words a supporting passage (with its context) must cover
@@ -24,6 +25,7 @@ WORDS_PER_CONFIRMED_FACT = 0.05  # each further confirmed value lowers SUPPORT_W
 POLARITY_COVERAGE = 0.7  # a polarity conflict needs more of the claim than support: a negation is one word
 POLARITY_WORDS = 0.5  # ... and this much of its content words in the passage itself
 DENIAL_WORDS = 0.6  # a denial leaving some words unechoed must still cover most of the claim's informative words
+EVIDENTIAL_COVERAGE = 0.5  # ... and covers at least half of the claim, its subject included
 CONFLICT_COVERAGE = 0.45  # a value conflict needs the same kind of thing (US soldiers, not US civilians)
 ACTOR_ANCHOR_COVERAGE = 0.75  # the same actor ties two events only with most of the claim covered
 CONTENT_ANCHOR_COVERAGE = 0.85  # a passage covering all of the claim but one value is about its event

@@ -84,7 +84,7 @@ def test_a_denial_rules_out_the_claim_at_any_value(claim: str, passage: str) -> 
     """Not-P rules out P whatever its figure: the figure the denial leaves out does not stop the conflict."""
     result = judge(claim, passage)
     assert result.stance == "conflicts"
-    assert result.reasons[0].startswith("source negates")
+    assert result.reasons[0].startswith(("source negates", "source says it is unfounded"))
 
 
 @pytest.mark.parametrize(
@@ -98,15 +98,50 @@ def test_a_denial_rules_out_the_claim_at_any_value(claim: str, passage: str) -> 
         ),
         ("Het kabinet verhoogt de btw op groente met 3 procent", "De gemeente verhoogt de btw op groente niet.", 0.7),
         # a denial that is not close to the claim as a sentence, while leaving a value unconfirmed
+        ("Biden proposed a 2% property tax increase", "Biden did not propose a nationwide property tax increase.", 0.5),
+        # one that says the claim is unfounded may be further from it, not this far
         (
             "Biden proposed a 2% property tax increase",
             "There is no evidence that Biden proposed a nationwide property tax increase.",
-            0.5,
+            0.35,
         ),
     ],
 )
 def test_a_denial_needs_the_claims_subject_and_a_close_sentence(claim: str, passage: str, similarity: float) -> None:
     assert judge(claim, passage, similarity=similarity).stance == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "A Rafale jet crashed during training near Ambala",
+            "There is no evidence that a Rafale jet crashed near Ambala.",
+        ),
+        (
+            "Taiwan shot down a Chinese fighter jet",
+            "Taiwan's ministry dismissed the reports that Taiwan shot down a Chinese fighter jet.",
+        ),
+        (
+            "Het leger heeft 500 soldaten naar Polen gestuurd",
+            "Er is geen bewijs dat het leger soldaten naar Polen heeft gestuurd.",
+        ),
+    ],
+)
+def test_a_passage_saying_the_claim_is_unfounded_conflicts(claim: str, passage: str) -> None:
+    """ "No evidence that P" speaks of P itself: it conflicts further from the claim than a negated fact
+    must be, with a value it leaves out, and the reports it dismisses are not its own hedge."""
+    result = judge(claim, passage, similarity=0.45)
+    assert result.stance == "conflicts", result.reasons
+    assert result.reasons[0].startswith("source says it is unfounded")
+
+
+def test_a_bare_denial_of_something_else_is_not_evidential() -> None:
+    # "Rusland ontkent plannen ...": denies another proposition; only a negated fact close to the claim counts
+    result = judge(
+        "Rusland nam de Krim in 2014 in.", "Rusland ontkent plannen te hebben om Oekraïne binnen te vallen.", 0.45
+    )
+    assert result.stance == "neutral"
 
 
 def test_double_negation_is_not_a_denial() -> None:
