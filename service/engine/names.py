@@ -94,6 +94,28 @@ def titles() -> frozenset[str]:
     return frozenset(fold(t) for t in (*CONSTANTS.titles, *DUTCH_TITLES))
 
 
+def title_spans(analysis: Analysis) -> frozenset[int]:
+    """Where the titles in front of names start: "Prime Minister Rutte", "First Lady Melania
+    Trump", "premier Rutte". A claim's title is set aside like the name it goes with: a source
+    need not repeat it ("premier" for "Prime Minister"); one that does still matches it. Only a
+    capitalised title (nameparser's list also holds "film", "coach": lowercase, those are
+    descriptions) or a Dutch one, which Dutch writes in lower case."""
+    known = titles()
+    tokens = analysis.tokens
+    starts = {m.start for m in analysis.entities}
+    found: list[int] = []
+    for i, t in enumerate(tokens):
+        word = t.fold.rstrip(".")
+        if word not in known or not ((t.text[:1].isupper() and i > 0) or word in DUTCH_TITLES):
+            continue
+        j = i + 1
+        while j < len(tokens) and tokens[j].fold.rstrip(".") in known and tokens[j].start not in starts:
+            j += 1  # "Prime Minister"
+        if j < len(tokens) and tokens[j].start in starts:
+            found.extend(tokens[k].start for k in range(i, j))
+    return frozenset(found)
+
+
 @lru_cache(maxsize=100_000)
 def name_words(name: str) -> tuple[str, ...]:
     """The words of a name (an id or its text), folded, with leading titles set aside; the last

@@ -19,7 +19,7 @@ from rapidfuzz import fuzz, process
 
 from service.engine.analysis.lexicon import EntityInfo, Lexicon, fold
 from service.engine.analysis.model import EntityMention, Role, Token
-from service.engine.names import lost_letters_kept
+from service.engine.names import lost_letters_kept, titles
 
 PLACE_KINDS = frozenset({"country", "region", "place"})
 _COORDINATION = {"en", "and", "of", "or", ",", "&"}
@@ -161,11 +161,23 @@ def extract(
         i += 1
 
     mentions: list[EntityMention] = []
+    starts = {first for _, first, _, _ in raw}
     for info, first_index, end_index, via in raw:
+        if (
+            via == "unknown"
+            and (end_index in starts or end_index - first_index == 1)
+            and all(s.fold.rstrip(".") in titles() for s in subs[first_index:end_index])
+        ):
+            # "Prime Minister" before "Rutte", a lone "Secretary": a title, set aside; nameparser's
+            # titles also hold "Flag" and "Flying", so a title-only name of its own ("Last Flag Flying") stays
+            continue
         start_sub, end_sub = subs[first_index], subs[end_index - 1]
         token_index = start_sub.token
         clause = clause_of.get(token_index, 0)
         role = _assign_role(tokens, token_index, clause_starts[clause], info, via, lexicon, mentions, clause, language)
+        after = end_sub.token + 1
+        if role in {"origin", "destination", "location"} and after < len(tokens) and tokens[after].fold in titles():
+            role = "other"  # "to United States Secretary of State Antony Blinken": whose secretary, not where
         mentions.append(
             EntityMention(
                 id=info.id,

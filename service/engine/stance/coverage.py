@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 
 from service.engine.analysis import Analysis
 from service.engine.informative import may_block
-from service.engine.names import named_in, subject_anaphor
+from service.engine.names import named_in, subject_anaphor, title_spans
 from service.engine.stance.actors import named_among
 from service.engine.stance.records import Coverage, claim_side
 from service.engine.stance.thresholds import CONTEXT_FACTOR, NAME_WEIGHT, WORD_FLOOR, WORD_FULL
@@ -90,7 +90,9 @@ def _covered(
 
 def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMatcher | None = None) -> ClaimWords:
     """The claim's content words, weighted by how much they say, against a vocabulary."""
-    folds = [t.fold for t in claim.content]
-    weights = [specificity(t.lower, claim.language) for t in claim.content]
-    required = [may_block(t.fold, claim.language) for t in claim.content]
+    titled = title_spans(claim)
+    words = [t for t in claim.content if t.start not in titled]
+    folds = [t.fold for t in words]
+    weights = [specificity(t.lower, claim.language) for t in words]
+    required = [may_block(t.fold, claim.language) for t in words]
     return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights, required)

@@ -6,6 +6,7 @@ Each check adds one finding per value the claim fixes: it matches, is merely con
 
 from __future__ import annotations
 
+import math
 from typing import Literal
 
 from service.engine.analysis import Quantity, Year
@@ -130,7 +131,7 @@ def check_quantities(c: Comparison) -> None:
             continue
         relations = [(quantities_relate(qc, qp), qp) for qp in comparable_qs]
         for wanted in ("match", "weak"):
-            hit = next((qp for rel, qp in relations if rel == wanted), None)
+            hit = _closest([qp for rel, qp in relations if rel == wanted], qc)
             if hit is not None:
                 relation: Relation = "match" if wanted == "match" else "compatible"
                 word = "number matches" if wanted == "match" else "number is consistent"
@@ -188,6 +189,20 @@ def check_quantities(c: Comparison) -> None:
                         f"source gives only a rough figure: {relations[0][1].text}",
                     )
                 )
+
+
+def _closest(candidates: list[Quantity], claim: Quantity) -> Quantity | None:
+    """The figure a claim's figure is paired with among those that agree with it: the one counting
+    the same thing, then the nearest in value. "At least 2,921 deaths" is held by "2,921 people
+    were killed" and by "more than 15,000 injured" alike; the first is what it speaks of."""
+    best: Quantity | None = None
+    best_key = (2, math.inf)
+    for q in candidates:  # a loop, not min() with a key closure (see records.best_clause)
+        same = 0 if claim.concept and q.concept == claim.concept else 1
+        key = (same, abs(math.log((abs(q.value) + 1) / (abs(claim.value) + 1))))
+        if key < best_key:
+            best, best_key = q, key
+    return best
 
 
 def same_measure(claim: Quantity, passage: Quantity) -> bool:

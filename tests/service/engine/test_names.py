@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.engine.analysis import analyze
-from service.engine.names import name_words, same_name, subject_anaphor
+from service.engine.names import name_words, same_name, subject_anaphor, title_spans
 from service.engine.stance import compare
 
 
@@ -128,3 +128,23 @@ def test_the_claims_subject_referred_to_by_the_passages_subject_is_covered(claim
 def test_only_the_claims_subject_is_referred_to(claim: str, passage: str) -> None:
     result = compare(analyze(claim), analyze(passage), 0.6)
     assert result.stance != "supports", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Prime Minister Rutte attended the crisis meeting.", "Premier Rutte was bij het crisisoverleg."),
+        ("Premier Rutte attended the crisis meeting.", "Rutte attended the crisis meeting."),
+    ],
+)
+def test_a_claims_title_is_not_required_of_the_source(claim: str, passage: str) -> None:
+    result = compare(analyze(claim), analyze(passage), 0.7)
+    assert not any(
+        r.startswith("source does not mention") and ("Minister" in r or "Premier" in r) for r in result.reasons
+    )
+
+
+def test_a_description_is_not_a_title() -> None:
+    # nameparser lists "coach" and "film" as titles; in lower case they describe, and stay words
+    assert title_spans(analyze("Chris Petersen is Boise State's coach.")) == frozenset()
+    assert title_spans(analyze("The film Soodhu Kavvum opened to negative reviews.")) == frozenset()

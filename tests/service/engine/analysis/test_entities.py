@@ -169,3 +169,15 @@ def test_an_opener_no_dictionary_knows_is_a_name(text: str, language: str, entit
 
 def test_an_opener_the_dictionary_knows_is_not_a_name() -> None:
     assert ids("Yesterday the troops left.", "en") == [] and ids("Gisteren vertrokken de troepen.", "nl") == []
+
+
+def test_a_title_before_a_name_is_not_a_name_of_its_own() -> None:
+    assert ids("Prime Minister Rutte attended a crisis meeting.", "en") == ["person:rutte"]
+    assert roles("Prime Minister Rutte attended a crisis meeting.", "en") == {"person:rutte": "actor"}
+
+
+def test_a_country_before_a_title_is_whose_office_not_a_place() -> None:
+    found = roles("Haavisto handed the documents to United States Secretary of State Antony Blinken.", "en")
+    assert found["country:US"] == "other"
+    found = roles("Haavisto gaf de documenten aan de Amerikaanse minister Blinken.", "nl")
+    assert "destination" not in found.values()

@@ -193,3 +193,25 @@ def test_a_share_is_never_confirmed_by_a_count() -> None:
         "De film heeft een score van 79% op basis van 177 recensies.",
     )
     assert dutch.stance == "conflicts"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "paired"),
+    [
+        (
+            "At least 2,921 people were killed in Turkey.",
+            "Officials said more than 15,000 people were injured and 2,921 people were killed in Turkey.",
+            "2,921",
+        ),
+        (
+            "Ten minste 2.921 mensen kwamen om in Turkije.",
+            "Meer dan 15.000 mensen raakten gewond en 2.921 mensen kwamen om in Turkije.",
+            "2.921",
+        ),
+    ],
+)
+def test_a_bound_is_paired_with_the_nearest_figure_it_holds(claim: str, passage: str, paired: str) -> None:
+    # both figures satisfy "at least 2,921": the one it speaks of is the nearest, not the first
+    result = judge(claim, passage)
+    match = next(f for f in result.findings if f.slot == "number" and f.relation == "match")
+    assert match.source == paired
