@@ -164,9 +164,7 @@ class Verifier:
         if self._words is None:
             with self._lock:
                 if self._words is None:
-                    self._words = WordMatcher(
-                        self.corpus.embedder, concepts={**lexicon().concepts, **lexicon().predicates}
-                    )
+                    self._words = WordMatcher(self.corpus.embedder, concepts=lexicon().word_concepts())
         return self._words
 
     def warm_up(self) -> None:

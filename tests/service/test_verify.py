@@ -153,6 +153,13 @@ HARD_CORPUS = [
         language="nl",
         published="2022-03-04",
     ),
+    Document(
+        "en_election",
+        "The ruling party lost ten seats in the election, the electoral commission said on Monday.",
+        language="en",
+        published="2022-03-05",
+    ),
+    Document("nl_invoer", "De invoer uit China daalde in 2020 met 27 procent.", language="nl", published="2022-03-06"),
 ]
 
 
@@ -190,6 +197,12 @@ def hard(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Verifi
         ("About 90,000 people fled the region last week.", "refuted", {"nl_vluchtelingen": "conflicts"}),
         # nothing in the corpus mentions it
         ("The central bank raised interest rates to 4 percent.", "not_enough_evidence", {}),
+        # a word of opposite sense says the opposite, as a negation would, in either language
+        ("The ruling party lost ten seats in the election.", "supported", {"en_election": "supports"}),
+        ("The ruling party won ten seats in the election.", "refuted", {"en_election": "conflicts"}),
+        ("De regerende partij won tien zetels bij de verkiezingen.", "refuted", {"en_election": "conflicts"}),
+        ("De invoer uit China steeg in 2020 met 27 procent.", "refuted", {"nl_invoer": "conflicts"}),
+        ("Imports from China increased by 27 percent in 2020.", "refuted", {"nl_invoer": "conflicts"}),
     ],
 )
 def test_hard_cases(hard: Verifier, claim: str, verdict: str, stance: dict[str, str]) -> None:

@@ -195,7 +195,7 @@ def extract(
 
 
 @lru_cache(maxsize=50_000)
-def _dictionary_word(word: str) -> bool:
+def dictionary_word(word: str) -> bool:
     """Is the word, in lower case, one Dutch or English dictionaries know (simplemma's lists)?"""
     import simplemma
 
@@ -227,7 +227,7 @@ def _name_shaped(sub: _Sub, lexicon: Lexicon, language: str) -> bool:
     rare as a word in its language (simplemma's Dutch list lacks adverbs such as "daarnaast")."""
     from wordfreq import zipf_frequency
 
-    if sub.fold in lexicon.stopwords or sub.fold in _read_words(lexicon) or _dictionary_word(sub.fold):
+    if sub.fold in lexicon.stopwords or sub.fold in _read_words(lexicon) or dictionary_word(sub.fold):
         return False
     return zipf_frequency(sub.fold, language if language in {"nl", "en"} else "en") < OPENER_NAME_ZIPF
 

@@ -82,6 +82,7 @@ class Lexicon:
     negation: frozenset[str]
     negative_predicates: tuple[tuple[str, ...], ...]  # lemma sequences
     evidential_denials: tuple[tuple[str, ...], ...]  # "no evidence", "dismiss": not-P said of the claim itself
+    opposites: dict[str, tuple[int, int]]  # folded lemma -> (pair, side): "rise" (3, 0) against "fall" (3, 1)
     hedges: tuple[tuple[str, ...], ...]  # folded word sequences
     speech_positive: frozenset[str]
     speech_negative: frozenset[str]
@@ -116,6 +117,13 @@ class Lexicon:
 
     def info(self, entity_id: str) -> EntityInfo | None:
         return self.info_by_id.get(entity_id)
+
+    def word_concepts(self) -> dict[str, str]:
+        """Words that stand for each other when a claim's words are looked for in a passage: what
+        numbers count, core predicates, and the two sides of an opposite pair ("won" is answered
+        by "verloor", which then says the opposite: ``service.engine.stance.slots.opposed_words``)."""
+        opposites = {word: f"opposite:{pair}" for word, (pair, _) in self.opposites.items()}
+        return {**opposites, **self.concepts, **self.predicates}
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -316,6 +324,12 @@ def build(raw: dict[str, Any]) -> Lexicon:
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
         negative_predicates=negative_predicates,
         evidential_denials=phrases("evidential_denials"),
+        opposites={
+            fold(word): (pair, side)
+            for pair, sides in enumerate(raw["opposites"]["pairs"])
+            for side, words in enumerate(sides)
+            for word in words
+        },
         hedges=hedges,
         speech_positive=speech_positive,
         speech_negative=speech_negative,

@@ -115,6 +115,15 @@ def _count_predicates(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]
     return list(dict.fromkeys(found))
 
 
+def _alternative(tokens: Sequence[Token], k: int) -> bool:
+    """Is the negation at ``k`` one half of an alternative ("treated or not", "whether or not",
+    "al dan niet"), which leaves the clause as it is?"""
+    before = [t.fold for t in tokens[max(0, k - 2) : k]]
+    return (
+        tokens[k].fold in {"not", "niet"} and bool(before) and (before[-1] in {"or", "of"} or before == ["al", "dan"])
+    )
+
+
 def _evidential(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
     """Evidential denials in the clause ("no evidence", "dismissed"), as written."""
     found = []
@@ -179,7 +188,11 @@ def _clauses(
             continue
         opens = first == 0 or tokens[first - 1].text in {".", "!", "?"}
         reply = opens and len(part) > 1 and part[0].fold in REPLY_PARTICLES and part[1].text in _REPLY_END
-        cues = [t.text for t in part[int(reply) :] if t.fold in lex.negation or t.lower in lex.negation]
+        cues = [
+            t.text
+            for k, t in enumerate(part)
+            if k >= int(reply) and (t.fold in lex.negation or t.lower in lex.negation) and not _alternative(part, k)
+        ]
         cues += _count_predicates(part, lex)
         speaker, speech = _speech(part, [m for m in mentions if m.clause == index], lex)
         past = [

@@ -45,7 +45,14 @@ from service.engine.stance.records import (
     best_clause,
     claim_side,
 )
-from service.engine.stance.slots import check_durations, check_places, check_quantities, check_set_aside, check_years
+from service.engine.stance.slots import (
+    check_durations,
+    check_places,
+    check_quantities,
+    check_set_aside,
+    check_years,
+    opposed_words,
+)
 from service.engine.stance.thresholds import (
     ACTOR_ANCHOR_COVERAGE,
     CONFLICT_COVERAGE,
@@ -92,6 +99,7 @@ class _Evidence:
         speaker_ok: bool,
         reasons: list[str],
         source_actors: frozenset[str] | None = None,
+        opposed: tuple[str, str] | None = None,
     ) -> None:
         self.c: Final = c
         self.similarity: Final = similarity
@@ -102,6 +110,7 @@ class _Evidence:
         self.speaker_ok: Final = speaker_ok
         self.reasons: Final = reasons
         self.source_actors: Final = source_actors
+        self.opposed: Final = opposed  # a claim word the passage says the opposite of (opposed_words)
 
     @property
     def own(self) -> float:
@@ -133,7 +142,9 @@ class _Evidence:
 
     @property
     def polarity_differs(self) -> bool:
-        return self.passage_clause.negated != self.claim_clause.negated
+        """Opposite polarity: one side negates, or the passage says the opposite of a claim word
+        ("declined" for "increased"); both at once cancel ("did not decline")."""
+        return (self.passage_clause.negated != self.claim_clause.negated) != (self.opposed is not None)
 
     def result(self, stance: Stance, strength: float, reasons: Sequence[str]) -> PassageStance:
         if self.hedged and stance != "neutral":
@@ -261,7 +272,10 @@ def compare(
             reasons.append(f"source does not report {info.label if info else 'the speaker'} saying so")
         else:
             passage_clause = reported
-    evidence = _Evidence(c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons, source_actors)
+    opposed = opposed_words(c, passage_clause)
+    evidence = _Evidence(
+        c, similarity, cover, own, claim_clause, passage_clause, speaker_ok, reasons, source_actors, opposed
+    )
     return (
         _slot_conflict(evidence)
         or _polarity_conflict(evidence)
@@ -400,6 +414,8 @@ def _polarity_conflict(e: _Evidence) -> PassageStance | None:
     quote = _quote(e.c.passage, e.passage_clause)
     if evidential:
         reason = f'source says it is unfounded ({", ".join(e.passage_clause.evidential)}): "{quote}"'
+    elif e.opposed is not None and e.passage_clause.negated == e.claim_clause.negated:
+        reason = f'source says the opposite: claim {e.opposed[0]}, source {e.opposed[1]}: "{quote}"'
     elif e.passage_clause.negated:
         reason = f'source negates ({", ".join(e.passage_clause.negations)}): "{quote}"'
     else:

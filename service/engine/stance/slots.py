@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from service.engine.analysis import Quantity, Year
-from service.engine.analysis.entities import PLACE_KINDS
+from service.engine.analysis import Clause, Quantity, Year
+from service.engine.analysis.entities import PLACE_KINDS, dictionary_word
 from service.engine.analysis.lexicon import Lexicon, fold
 from service.engine.analysis.numbers import APPROX_TOLERANCE, EXACT_TOLERANCE
 from service.engine.stance.records import (
@@ -402,3 +402,56 @@ def check_places(c: Comparison) -> None:
                     spans_of(claimed),
                 )
             )
+
+
+# Prefixes that make a word's opposite, per language, with the shortest stem each takes: shorter
+# stems make false pairs ("form" / "inform", "cover" / "discover", "close" / "disclose"), longer
+# ones are opposites ("legal" / "illegal", "direct" / "indirect", "wettig" / "onwettig").
+NEGATING_PREFIXES = {
+    "en": (("un", 5), ("non", 5), ("il", 5), ("ir", 5), ("in", 6), ("im", 6), ("dis", 6)),
+    "nl": (("on", 5), ("niet", 5)),
+}
+
+
+def opposed_words(c: Comparison, clause: Clause) -> tuple[str, str] | None:
+    """A claim word whose opposite the passage's clause says instead, as (claim word, source word):
+    "received very favorable reviews" / "opened to highly negative reviews", "imports increased" /
+    "imports declined", "legal" / "illegal". Listed pairs come from ``opposites`` in the lexicon,
+    prefixed ones from the words themselves. Not when the passage also says the claim's side."""
+    opposites = c.lex.opposites
+    claim = {key: t.text for t in c.claim.content for key in (t.fold, t.lemma)}
+    words = [t for t in c.passage.content if clause.start <= t.start < clause.end]
+    said = {key for t in words for key in (t.fold, t.lemma)}
+    claim_sides = {opposites[k] for k in claim if k in opposites}
+    said_sides = {opposites[k] for k in said if k in opposites}
+    for t in words:
+        for key in (t.fold, t.lemma):
+            side = opposites.get(key)
+            if side is None:
+                continue
+            other = (side[0], 1 - side[1])
+            if other in claim_sides and other not in said_sides and side not in claim_sides:
+                return next(text for k, text in claim.items() if opposites.get(k) == other), t.text
+    prefixes = NEGATING_PREFIXES.get(c.passage.language, ())
+    for t in words:
+        for stem, prefixed, shown in _prefixed_pairs(t.lemma, claim, prefixes):
+            if stem not in said and prefixed not in said - {t.lemma}:
+                return shown, t.text
+    return None
+
+
+def _prefixed_pairs(
+    word: str, claim: dict[str, str], prefixes: tuple[tuple[str, int], ...]
+) -> list[tuple[str, str, str]]:
+    """(the claim's word, its prefixed opposite, as the claim writes it) for a passage word that
+    is the claim's word with a negating prefix, or the claim's word without one."""
+    found = []
+    for prefix, shortest in prefixes:
+        stem = word[len(prefix) :].lstrip("-")
+        opposite = word.startswith(prefix) and len(stem) >= shortest and stem in claim
+        if opposite and dictionary_word(stem) and dictionary_word(word):
+            found.append((stem, word, claim[stem]))
+        prefixed = prefix + word
+        if len(word) >= shortest and prefixed in claim and dictionary_word(prefixed):
+            found.append((prefixed, word, claim[prefixed]))
+    return found

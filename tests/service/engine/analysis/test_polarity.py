@@ -92,3 +92,16 @@ def test_ruling_out_is_a_statement_by_its_subject() -> None:
 )
 def test_a_reply_particle_does_not_cancel_a_negation(text: str, language: str, expected: list[bool]) -> None:
     assert negated(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Bed nets treated or not treated with insecticide are harmful.", "en"),
+        ("Whether or not troops are sent, the talks go on.", "en"),
+        ("Het al dan niet sturen van troepen ligt bij de regering.", "nl"),
+        ("Of er nu troepen komen of niet, de gesprekken gaan door.", "nl"),
+    ],
+)
+def test_an_alternative_is_not_a_negation(text: str, language: str) -> None:
+    assert negated(text, language) == [False] * len(negated(text, language))

@@ -6,7 +6,10 @@ from __future__ import annotations
 import pytest
 
 from service.engine.analysis import analyze
+from service.engine.analysis.lexicon import lexicon
 from service.engine.stance import PassageStance, compare
+from service.engine.stance.records import Comparison, claim_side
+from service.engine.stance.slots import opposed_words
 
 
 def judge(claim: str, passage: str, similarity: float = 0.75) -> PassageStance:
@@ -215,3 +218,30 @@ def test_a_bound_is_paired_with_the_nearest_figure_it_holds(claim: str, passage:
     result = judge(claim, passage)
     match = next(f for f in result.findings if f.slot == "number" and f.relation == "match")
     assert match.source == paired
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "pair"),
+    [
+        ("The ruling party won ten seats.", "The ruling party lost ten seats.", ("won", "lost")),
+        ("De invoer steeg met 27 procent.", "De invoer daalde met 27 procent.", ("steeg", "daalde")),
+        ("The strike was legal.", "The strike was illegal.", ("legal", "illegal")),
+        ("De staking was wettig.", "De staking was onwettig.", ("wettig", "onwettig")),
+    ],
+)
+def test_a_word_of_opposite_sense_is_found(claim: str, passage: str, pair: tuple[str, str]) -> None:
+    c = Comparison(analyze(claim), analyze(passage), (), lexicon(), claim_side(analyze(claim)))
+    assert opposed_words(c, c.passage.clauses[0]) == pair
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("The ruling party won ten seats.", "The ruling party won ten seats after it lost two."),  # says both
+        ("The report covers the war.", "The report discovers the war."),  # "dis" + a short stem
+        ("The ruling party won ten seats.", "The ruling party took ten seats."),
+    ],
+)
+def test_no_opposite_without_one(claim: str, passage: str) -> None:
+    c = Comparison(analyze(claim), analyze(passage), (), lexicon(), claim_side(analyze(claim)))
+    assert opposed_words(c, c.passage.clauses[0]) is None
