@@ -61,6 +61,8 @@ from service.engine.stance.thresholds import (
     CONTENT_ANCHOR_SIMILARITY,
     DENIAL_SIMILARITY,
     DENIAL_WORDS,
+    ECHO_COVERAGE,
+    ECHO_SIMILARITY,
     EVIDENTIAL_COVERAGE,
     EVIDENTIAL_SIMILARITY,
     HEDGE_FACTOR,
@@ -471,6 +473,10 @@ def _support(e: _Evidence) -> PassageStance | None:
     # a matching figure, year or place is evidence by itself: a long passage that
     # mentions the figure in passing scores low on sentence similarity
     floor = MIN_SIMILARITY if strong else SUPPORT_SIMILARITY_NO_VALUES
+    if not strong and e.own >= ECHO_COVERAGE and e.own_cover.every_word:
+        # "Artists currently signed to Interscope include The 1975, Madonna, Billie Eilish, ...": every
+        # name and word of the claim in the passage itself; the list lowers the sentence similarity
+        floor = ECHO_SIMILARITY
     if (
         e.polarity_differs
         or not e.speaker_ok

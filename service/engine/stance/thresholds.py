@@ -11,6 +11,7 @@ from __future__ import annotations
 MIN_SIMILARITY = 0.20  # below this a passage is not about the claim at all: nothing is decided
 CONFLICT_SIMILARITY = 0.25  # a differing value conflicts only in a passage at least this close
 SUPPORT_SIMILARITY_NO_VALUES = 0.45  # no figure, place or year to check: the sentence itself must be close
+ECHO_SIMILARITY = 0.30  # ... unless the passage itself echoes all of the claim (ECHO_COVERAGE): a long sentence
 SUPPORT_SENTENCE = 0.55  # this close as a sentence, the passage says what happened without every word
 POLARITY_SIMILARITY = 0.45  # a negation contradicts only a passage close to the claim as a whole
 CONTENT_ANCHOR_SIMILARITY = 0.5  # with CONTENT_ANCHOR_COVERAGE: the same event but for one value
@@ -20,6 +21,7 @@ EVIDENTIAL_SIMILARITY = 0.40  # "there is no evidence that P" speaks of P itself
 
 # -- coverage of the claim ----------------------------------------------------------------------
 SUPPORT_COVERAGE = 0.6  # names and words a supporting passage (with its context) must cover
+ECHO_COVERAGE = 0.95  # a passage that covers this much of the claim by itself echoes it (ECHO_SIMILARITY)
 SUPPORT_WORDS = 0.5  # content words the passage itself must cover to say what happened
 WORDS_PER_CONFIRMED_FACT = 0.05  # each further confirmed value lowers SUPPORT_WORDS by this
 POLARITY_COVERAGE = 0.7  # a polarity conflict needs more of the claim than support: a negation is one word

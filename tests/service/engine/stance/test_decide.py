@@ -398,3 +398,26 @@ def test_a_differing_nationality_never_supports(claim: str, passage: str) -> Non
 def test_the_same_nationality_in_the_other_language_still_supports() -> None:
     result = judge("Jason Sudeikis is an American actor.", "Jason Sudeikis is een Amerikaanse acteur.", similarity=0.8)
     assert result.stance != "conflicts"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "Madonna signed with Interscope Records.",
+            "Artists who signed with Interscope Records include The 1975, Madonna, Billie Eilish and Eminem.",
+        ),
+        (
+            "Madonna tekende bij Interscope Records.",
+            "Bij Interscope Records tekenden onder anderen The 1975, Madonna, Billie Eilish en Eminem.",
+        ),
+    ],
+)
+def test_a_long_passage_echoing_the_whole_claim_supports(claim: str, passage: str) -> None:
+    # a list lowers the sentence similarity; every name and word of the claim is there
+    assert judge(claim, passage, similarity=0.35).stance == "supports"
+
+
+def test_a_long_passage_missing_a_word_needs_a_close_sentence() -> None:
+    passage = "Artists who left Interscope Records include The 1975, Madonna, Billie Eilish and Eminem."
+    assert judge("Madonna signed with Interscope Records.", passage, similarity=0.35).stance == "neutral"
