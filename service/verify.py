@@ -304,7 +304,7 @@ class Verifier:
 
         judged = [(hit, judge(hit, brief=True)) for hit in group.hits]
         notes: list[str] = []
-        claim_years = [y.value for y in claim.years if not y.contrasted]
+        claim_years = [y.value for y in claim.years if not y.contrasted and y.value]  # 0: "April 4", no year
         if source.published and claim_years and int(source.published[:4]) < min(claim_years):
             # a source cannot confirm what happened after it was published
             notes.append(f"published {source.published}, before {min(claim_years)}: it cannot confirm the claim")

@@ -44,7 +44,8 @@ class Quantity:
 
 @dataclass(frozen=True)
 class Year:
-    """A year, with the month and day when the text gives a date, and a bound ("before 1998")."""
+    """A year, with the month and day when the text gives a date, and a bound ("before 1998").
+    ``value`` is 0 for a day of a month written without its year ("April 4")."""
 
     value: int
     text: str

@@ -539,4 +539,46 @@ def extract(
             )
         )
     quantities.sort(key=lambda q: q.start)
+    years.extend(_dates_without_year(text, tokens, lexicon, clause_of, years))
+    years.sort(key=lambda y: y.start)
     return quantities, years, durations
+
+
+def _dates_without_year(
+    text: str, tokens: Sequence[Token], lexicon: Lexicon, clause_of: dict[int, int], years: Sequence[Year]
+) -> list[Year]:
+    """Days of a month written without a year ("April 4", "op 16 augustus"), as dates of an
+    unknown year (``value`` 0): the day and month are still facts a source can confirm or
+    contradict ("4 May" against "April 4")."""
+    found = []
+    taken = [(y.start, y.end) for y in years]
+    for i in sorted(_days(tokens, lexicon)):
+        token = tokens[i]
+        if any(start <= token.start < end for start, end in taken):
+            continue
+        end = i + 2 if _suffixed(tokens, i, lexicon) else i + 1
+        if i > 0 and tokens[i - 1].fold in lexicon.months:
+            first, last, month = i - 1, end - 1, lexicon.months[tokens[i - 1].fold]
+        elif end < len(tokens) and tokens[end].fold in lexicon.months:
+            first, last, month = i, end, lexicon.months[tokens[end].fold]
+        else:
+            continue
+        lead = first - 1 if first > 0 and tokens[first - 1].fold in {"on", "in", "op", "of"} else first
+        bound = _phrase_before(tokens, lead, lexicon.year_bounds)  # "before February 26"
+        if bound is not None:
+            first = bound[1]
+        begin, final = tokens[first], tokens[last]
+        found.append(
+            Year(
+                0,
+                text[begin.start : final.end],
+                begin.start,
+                final.end,
+                clause_of.get(i, 0),
+                _contrasted(tokens, i, lexicon),
+                "before" if bound and bound[0] == "before" else ("after" if bound and bound[0] == "after" else ""),
+                month,
+                int(token.text),
+            )
+        )
+    return found

@@ -251,15 +251,22 @@ def dates_relate(claim: Year, passage: Year) -> Literal["match", "compatible", "
     """A date against a date, at the finest precision both give (year, month, day); a bound
     ("before 1998", "na 2000") excludes its own date. A passage's bound the claim's date
     satisfies is only compatible."""
-    c_key, p_key = [claim.value], [passage.value]
-    if claim.month and passage.month:
-        c_key.append(claim.month)
-        p_key.append(passage.month)
-        if claim.day and passage.day:
-            c_key.append(claim.day)
-            p_key.append(passage.day)
-    # the claim's whole date was compared: its bound can exclude the passage's date
-    complete = len(c_key) == 1 + bool(claim.month) + bool(claim.day)
+    if not claim.value or not passage.value:
+        # a date without its year ("April 4"): its month and day, when the other gives them
+        if not (claim.month and passage.month and claim.day and passage.day):
+            return "compatible"
+        c_key, p_key = [claim.month, claim.day], [passage.month, passage.day]
+        complete = not claim.value
+    else:
+        c_key, p_key = [claim.value], [passage.value]
+        if claim.month and passage.month:
+            c_key.append(claim.month)
+            p_key.append(passage.month)
+            if claim.day and passage.day:
+                c_key.append(claim.day)
+                p_key.append(passage.day)
+        # the claim's whole date was compared: its bound can exclude the passage's date
+        complete = len(c_key) == 1 + bool(claim.month) + bool(claim.day)
     if claim.bound:
         if p_key == c_key:
             return "differs" if complete else "compatible"

@@ -139,3 +139,18 @@ def test_a_percent_sign_says_what_its_figure_counts(text: str, language: str) ->
     reviews, share = analyze(text, language).quantities
     assert (reviews.value, reviews.concept) == (177, None)
     assert (share.value, share.concept, share.kind) == (79, "percent", "min")
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "date"),
+    [
+        ("April 4, Finland became the 31st member of NATO.", "en", (0, 4, 4, "")),
+        ("Op 16 augustus werd de Kamer geïnformeerd.", "nl", (0, 8, 16, "")),
+        ("Na 3 maart kwamen de troepen.", "nl", (0, 3, 3, "after")),
+        ("The troops moved on 12 March 2022.", "en", (2022, 3, 12, "")),
+    ],
+)
+def test_a_day_of_a_month_is_a_date_with_or_without_its_year(
+    text: str, language: str, date: tuple[int, int, int, str]
+) -> None:
+    assert [(y.value, y.month, y.day, y.bound) for y in analyze(text, language).years] == [date]

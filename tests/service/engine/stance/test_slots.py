@@ -245,3 +245,28 @@ def test_a_word_of_opposite_sense_is_found(claim: str, passage: str, pair: tuple
 def test_no_opposite_without_one(claim: str, passage: str) -> None:
     c = Comparison(analyze(claim), analyze(passage), (), lexicon(), claim_side(analyze(claim)))
     assert opposed_words(c, c.passage.clauses[0]) is None
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        # a day of a month without its year is still a fact: the month and day are compared
+        ("Finland joined NATO on 4 May 2023.", "April 4, Finland joined NATO.", "conflicts"),
+        ("Finland joined NATO on 4 April 2023.", "April 4, Finland joined NATO.", "supports"),
+        ("De Kamer werd op 16 augustus geïnformeerd.", "Op 16 juli is de Kamer geïnformeerd.", "conflicts"),
+        ("De Kamer werd op 16 juli geïnformeerd.", "Op 16 juli is de Kamer geïnformeerd.", "supports"),
+        # and a bound on such a date is a bound
+        (
+            "The cases were confirmed before February 26.",
+            "As of 25 February 2020, the cases were confirmed.",
+            "supports",
+        ),
+        (
+            "The cases were confirmed before February 24.",
+            "As of 25 February 2020, the cases were confirmed.",
+            "conflicts",
+        ),
+    ],
+)
+def test_a_date_without_its_year(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance
