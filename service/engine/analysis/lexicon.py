@@ -95,6 +95,7 @@ class Lexicon:
     place_nouns: frozenset[str]
     determiners: frozenset[str]
     weekdays: frozenset[str]
+    weekday_numbers: dict[str, int]  # folded full weekday name, both languages -> 0 (Monday) to 6
     complementizers: frozenset[str]
     past_markers: tuple[tuple[str, ...], ...]
     place_anaphora: frozenset[str]
@@ -344,6 +345,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
         place_nouns=frozenset(fold(w) for w in raw["place_nouns"]["words"]),
         determiners=frozenset(fold(w) for w in raw["determiners"]["words"]),
         weekdays=_weekdays(),
+        weekday_numbers=_weekday_numbers(),
         complementizers=frozenset(fold(w) for w in raw["complementizers"]["words"]),
         past_markers=tuple(sorted({_words(w) for w in raw["time_markers"]["past"]}, key=len, reverse=True)),
         place_anaphora=frozenset(fold(w) for w in raw["place_anaphora"]["words"]),
@@ -409,6 +411,15 @@ def _stopwords(negation: dict[str, list[str]]) -> frozenset[str]:
         if zipf_frequency(word, lang) >= FUNCTION_ZIPF
     }
     return frozenset(words - keep)
+
+
+def _weekday_numbers() -> dict[str, int]:
+    """Full weekday names only: abbreviations ("do", "zo", "wo") are common words."""
+    from babel import Locale
+
+    return {
+        fold(name): number for language in LANGUAGES for number, name in Locale(language).days["format"]["wide"].items()
+    }
 
 
 def _weekdays() -> frozenset[str]:

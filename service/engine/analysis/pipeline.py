@@ -249,6 +249,7 @@ def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexic
         and piece.fold not in lex.stopwords
         and piece.lemma not in lex.stopwords
         and piece.fold not in lex.negation
+        and piece.fold not in lex.weekday_numbers  # a value, checked as one (check_weekdays)
         and piece.lemma not in cues
         and piece.fold not in cues
     ]

@@ -50,6 +50,7 @@ from service.engine.stance.slots import (
     check_places,
     check_quantities,
     check_set_aside,
+    check_weekdays,
     check_years,
     opposed_words,
 )
@@ -254,7 +255,7 @@ def compare(
     cover, own = coverage
     if brief and not _may_take_side(cover, own, passage):
         return _brief_neutral(similarity, cover)
-    for check in (check_quantities, check_years, check_durations, check_places):
+    for check in (check_quantities, check_years, check_weekdays, check_durations, check_places):
         check(c)
     if brief and _values_rule_out_a_side(c):
         return _brief_neutral(similarity, cover)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from service.engine.analysis import Clause, Quantity, Year
+from service.engine.analysis import Clause, Quantity, Token, Year
 from service.engine.analysis.entities import PLACE_KINDS, dictionary_word
 from service.engine.analysis.lexicon import Lexicon, fold
 from service.engine.analysis.numbers import APPROX_TOLERANCE, EXACT_TOLERANCE
@@ -318,6 +318,36 @@ def check_years(c: Comparison) -> None:
             )
         else:
             c.add(Finding("year", "missing", yc.text, None, f"source gives no year for {yc.text}"))
+
+
+def check_weekdays(c: Comparison) -> None:
+    """A day of the week is a fact of the claim: "reported on Tuesday" is contradicted by a report
+    "on Monday" of the same event, and confirmed by one on Tuesday ("dinsdag"). A passage naming
+    no weekday says nothing of it (a date may stand in its place)."""
+    numbers = c.lex.weekday_numbers
+    claimed = {numbers[t.fold]: t.text for t in _weekdays(c.claim.tokens, numbers)}
+    stated = {numbers[t.fold]: t for t in _weekdays(c.passage.tokens, numbers)}
+    if not claimed or not stated:
+        return
+    for number, text in claimed.items():
+        same = stated.get(number)
+        if same is not None:
+            c.add(
+                Finding("weekday", "match", text, same.text, f"weekday matches: {same.text}", ((same.start, same.end),))
+            )
+        else:
+            other = next(iter(stated.values()))
+            reason = f"weekday differs: claim {text} vs source {other.text}"
+            c.add(Finding("weekday", "differs", text, other.text, reason, ((other.start, other.end),)))
+
+
+def _weekdays(tokens: tuple[Token, ...], numbers: dict[str, int]) -> list[Token]:
+    """The weekdays that date the sentence: not one that names another thing ("Monday's quake")."""
+    return [
+        t
+        for i, t in enumerate(tokens)
+        if t.fold in numbers and not (i + 1 < len(tokens) and tokens[i + 1].text in {"'s", "’s", "'", "’"})
+    ]
 
 
 def check_durations(c: Comparison) -> None:

@@ -270,3 +270,21 @@ def test_no_opposite_without_one(claim: str, passage: str) -> None:
 )
 def test_a_date_without_its_year(claim: str, passage: str, stance: str) -> None:
     assert judge(claim, passage).stance == stance
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        ("The minister visited the area on Wednesday.", "The minister visited the area on Thursday.", "conflicts"),
+        ("The minister visited the area on Wednesday.", "The minister visited the area on Wednesday.", "supports"),
+        ("De minister bezocht het gebied op woensdag.", "De minister bezocht het gebied op donderdag.", "conflicts"),
+        ("De minister bezocht het gebied op woensdag.", "De minister bezocht woensdag het gebied.", "supports"),
+    ],
+)
+def test_a_day_of_the_week_is_a_value(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance
+
+
+def test_a_weekday_naming_another_thing_is_not_the_claims_day() -> None:
+    result = judge("The minister visited the area on Tuesday.", "The minister visited the area hit by Monday's quake.")
+    assert not any(r.startswith("weekday differs") for r in result.reasons)
