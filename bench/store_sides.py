@@ -111,9 +111,9 @@ def run_side(tree: Path, size: int, real: int, writes_at: int | None = None) -> 
     if writes_at is not None:
         args.append(str(SCALE / f"synthetic-{writes_at}"))
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER, *args], capture_output=True, text=True, check=True, cwd=tree, env=env
-    )
+    done = subprocess.run([sys.executable, "-c", WORKER, *args], capture_output=True, text=True, cwd=tree, env=env)
+    if done.returncode:
+        sys.exit(f"the worker on {tree} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
