@@ -4,11 +4,13 @@ Timings on this machine drift by up to 2x within minutes, so a store change is j
 both versions in turn, in fresh processes, on the same files: each round runs the other checkout,
 then this one. Figures per side and round: opening the 1M synthetic store, the first searches
 after opening and the p50 of 200 searches at the verifier's settings; and ``check`` p50 at the 100k
-real-embedded index against the seed index (hybrid retrieval as the environment sets it).
+real-embedded index against the seed index (hybrid retrieval as the environment sets it). With
+``--writes``, also adding and then deleting one 30-sentence document (median of 7, as
+``bench.scale`` measures it) at the 10k and the 1M synthetic store, and their ratios.
 
     python -m bench.scale                      # once: builds the stores in bench/out/scale/
     git worktree add /tmp/before <commit>
-    python -m bench.store_sides /tmp/before [--rounds 2] [--size 1000000] [--real 100000]
+    python -m bench.store_sides /tmp/before [--rounds 2] [--size 1000000] [--real 100000] [--writes]
 
 The worker below runs with the side's checkout first on ``sys.path`` and imports only the
 project's own packages, so it measures that checkout's code.
@@ -70,18 +72,48 @@ for name, directory in (("real", real), ("seeds", seeds)):
         times.append(time.perf_counter() - started)
     out[f"check_{name}_p50_ms"] = statistics.median(times) * 1000
 out["check_ratio"] = out["check_real_p50_ms"] / out["check_seeds_p50_ms"]
+
+if len(sys.argv) > 5:  # --writes: the stores of both sizes, smaller first
+    from index.documents import Document
+    from index.sentences import Sentence
+
+    for name, path in (("small", Path(sys.argv[5])), ("large", synthetic)):
+        store = open_store(path)
+        adds, deletes = [], []
+        for n in range(7):
+            texts = [f"Bericht {n}-{i}: {100 + i} soldaten gaan naar Polen." for i in range(30)]
+            sentences, offset = [], 0
+            for position, text in enumerate(texts):
+                sentences.append(Sentence(text, offset, offset + len(text), 0, position))
+                offset += len(text) + 1
+            vectors = rng.standard_normal((30, 512)).astype(np.float32)
+            vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+            document = Document(f"sides-{n}", " ".join(texts), published="2020-03", language="nl")
+            started = time.perf_counter()
+            store.upsert(document, sentences, vectors)
+            adds.append(time.perf_counter() - started)
+            started = time.perf_counter()
+            store.delete(document.source_id)
+            deletes.append(time.perf_counter() - started)
+        out[f"add_{name}_ms"] = statistics.median(adds) * 1000
+        out[f"delete_{name}_ms"] = statistics.median(deletes) * 1000
+        store.close()
+    out["add_ratio"] = out["add_large_ms"] / out["add_small_ms"]
+    out["delete_ratio"] = out["delete_large_ms"] / out["delete_small_ms"]
 print(json.dumps(out))
 """
 
 
-def run_side(tree: Path, size: int, real: int) -> dict[str, Any]:
-    """One measurement of ``tree``'s code in a fresh process."""
+def run_side(tree: Path, size: int, real: int, writes_at: int | None = None) -> dict[str, Any]:
+    """One measurement of ``tree``'s code in a fresh process (writes also at ``writes_at`` passages)."""
     args = [str(SCALE / f"synthetic-{size}"), str(SCALE / f"real-{real}"), str(SCALE / "seed-index")]
     args.append(str(REPO / "eval" / "dev_claims.jsonl"))
+    if writes_at is not None:
+        args.append(str(SCALE / f"synthetic-{writes_at}"))
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER, *args], capture_output=True, text=True, check=True, cwd=tree, env=env
-    )
+    done = subprocess.run([sys.executable, "-c", WORKER, *args], capture_output=True, text=True, cwd=tree, env=env)
+    if done.returncode:
+        sys.exit(f"the worker on {tree} failed (exit {done.returncode}):\n{done.stderr[-4000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
@@ -91,14 +123,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--size", type=int, default=1_000_000, help="synthetic store bench.scale built")
     parser.add_argument("--real", type=int, default=100_000, help="real-embedded store bench.scale built")
+    parser.add_argument("--writes", action="store_true", help="also add/delete one document at 10k and --size")
     args = parser.parse_args()
-    for needed in (SCALE / f"synthetic-{args.size}", SCALE / f"real-{args.real}", SCALE / "seed-index"):
+    writes_at = 10_000 if args.writes else None
+    needed_stores = [SCALE / f"synthetic-{args.size}", SCALE / f"real-{args.real}", SCALE / "seed-index"]
+    for needed in needed_stores + ([SCALE / f"synthetic-{writes_at}"] if writes_at else []):
         if not needed.exists():
             sys.exit(f"{needed} is missing: run `python -m bench.scale` first")
     sides = {"other": args.other.resolve(), "this": REPO}
     results: dict[str, Any] = {"command": "python -m bench.store_sides " + " ".join(sys.argv[1:]), "rounds": []}
     for number in range(args.rounds):
-        row = {side: run_side(tree, args.size, args.real) for side, tree in sides.items()}
+        row = {side: run_side(tree, args.size, args.real, writes_at) for side, tree in sides.items()}
         results["rounds"].append(row)
         print(json.dumps({"round": number + 1, **row}), flush=True)
     record("store_sides", results)

@@ -15,10 +15,11 @@ vector rows rather than every candidate's.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,9 @@ NPROBE = 32
 # returned cannot overtake it after re-scoring (twice that error, and a margin over it).
 RESCORE_MARGIN = 0.03
 READ_AHEAD_CHUNK = 4 << 20
+# A segment whose ids span at most this many times its rows finds rows through a table over the
+# span (4 bytes a slot) rather than a binary search of its ids.
+TABLE_SPAN_FACTOR = 4
 
 Floats = NDArray[np.float32]
 Ints = NDArray[np.int64]
@@ -140,9 +144,29 @@ def remove_segment(directory: Path, number: int) -> None:
         path.unlink(missing_ok=True)
 
 
+def row_table(ids: Ints) -> tuple[int, NDArray[np.int32] | None]:
+    """(first id, row of each id from it) for sorted ``ids``: the row of an id is one array read
+    instead of a binary search over every id (a search looks up a thousand ids in a million, each
+    search step a cache miss). Contiguous ids need no table (row = id - first, table None); ids
+    too sparse for one get (first id, an empty table), which :meth:`Segment.rows` answers by search."""
+    if not len(ids):
+        return 0, None
+    first, span = int(ids[0]), int(ids[-1]) - int(ids[0]) + 1
+    if span == len(ids):
+        return first, None
+    if span > TABLE_SPAN_FACTOR * len(ids) or len(ids) >= 2**31:
+        return first, np.empty(0, dtype=np.int32)
+    table = np.full(span, -1, dtype=np.int32)
+    table[ids - first] = np.arange(len(ids), dtype=np.int32)
+    return first, table
+
+
 @dataclass(frozen=True)
 class Segment:
-    """One segment as a reader holds it; ``dead`` are the rows whose passages are gone (tombstones)."""
+    """One segment as a reader holds it; ``dead`` are the rows whose passages are gone (tombstones).
+
+    ``first`` and ``table`` (see :func:`row_table`) map ids to rows; computed once when the segment
+    is loaded and shared by the copies each view makes with its tombstones."""
 
     number: int
     ids: Ints
@@ -150,6 +174,16 @@ class Segment:
     vectors: Floats
     ivf: Any | None
     dead: NDArray[np.bool_] | None = None
+    first: int = 0
+    table: NDArray[np.int32] | None = None
+
+    @classmethod
+    def create(
+        cls, number: int, ids: Ints, src: Ints, vectors: Floats, ivf: Any | None, dead: NDArray[np.bool_] | None = None
+    ) -> Segment:
+        """A segment of sorted ``ids`` with its row table."""
+        first, table = row_table(ids)
+        return cls(number, ids, src, vectors, ivf, dead, first, table)
 
     @classmethod
     def load(cls, directory: Path, number: int, count: int, dimension: int, has_ivf: bool) -> Segment:
@@ -174,18 +208,18 @@ class Segment:
                 f"vector segment {number} in {directory} is damaged: it holds {shapes} where {count} rows of "
                 f"{dimension} dimensions were written; run `crosscheck doctor --repair`"
             )
-        return cls(number, ids, src, vectors, ivf)
+        return cls.create(number, ids, src, vectors, ivf)
 
     def with_tombstones(self, tombstones: Ints) -> Segment:
         """This segment with the rows of deleted passages marked, so searches skip them."""
         if not len(tombstones) or not len(self.ids):
-            return self if self.dead is None else Segment(self.number, self.ids, self.src, self.vectors, self.ivf)
+            return self if self.dead is None else dataclasses.replace(self, dead=None)
         rows = self.rows(tombstones)
         if not (rows >= 0).any():
-            return self if self.dead is None else Segment(self.number, self.ids, self.src, self.vectors, self.ivf)
+            return self if self.dead is None else dataclasses.replace(self, dead=None)
         dead = np.zeros(len(self.ids), dtype=np.bool_)
         dead[rows[rows >= 0]] = True
-        return Segment(self.number, self.ids, self.src, self.vectors, self.ivf, dead)
+        return dataclasses.replace(self, dead=dead)
 
     @property
     def size(self) -> int:
@@ -199,11 +233,17 @@ class Segment:
         """Row of each id in this segment, -1 where absent."""
         if not len(self.ids):
             return np.full(len(ids), -1, dtype=np.int64)
-        order = np.argsort(ids, kind="stable")  # sorted needles: searchsorted walks the ids once
-        at = np.empty(len(ids), dtype=np.int64)
-        at[order] = np.searchsorted(self.ids, ids[order])
-        at = np.minimum(at, len(self.ids) - 1)
-        return np.where(self.ids[at] == ids, at, -1).astype(np.int64)
+        if self.table is not None and not len(self.table):  # ids too sparse for a table
+            order = np.argsort(ids, kind="stable")  # sorted needles: searchsorted walks the ids once
+            at = np.empty(len(ids), dtype=np.int64)
+            at[order] = np.searchsorted(self.ids, ids[order])
+            at = np.minimum(at, len(self.ids) - 1)
+            return np.where(self.ids[at] == ids, at, -1).astype(np.int64)
+        at = np.asarray(ids, dtype=np.int64) - self.first
+        inside = (at >= 0) & (at < (len(self.ids) if self.table is None else len(self.table)))
+        if self.table is None:  # contiguous ids
+            return np.where(inside, at, -1)
+        return np.where(inside, self.table[np.where(inside, at, 0)], -1).astype(np.int64)
 
     def live_rows(self) -> Iterator[tuple[Ints, Ints, Floats]]:
         """(ids, src, vectors) of the live rows, in chunks that bound memory."""
@@ -273,10 +313,35 @@ class Segment:
 
 
 @functools.cache
-def _blas() -> Any:
+def _blas_libraries() -> tuple[Any, ...]:
+    """The BLAS libraries loaded when first asked (threadpoolctl's controllers for them)."""
     from threadpoolctl import ThreadpoolController
 
-    return ThreadpoolController()
+    return tuple(ThreadpoolController().select(user_api="blas").lib_controllers)
+
+
+@contextlib.contextmanager
+def serial_blas(serial: bool = True) -> Iterator[None]:
+    """BLAS on one thread inside (when ``serial``), as threadpoolctl's ``limit`` does, but set on
+    the libraries directly: ``limit`` re-reads every library's state on each call, which cost
+    more than the small products it guards."""
+    changed = []
+    if serial:
+        for library in _blas_libraries():
+            threads = library.get_num_threads()
+            if threads != 1:
+                library.set_num_threads(1)
+                changed.append((library, threads))
+    try:
+        yield
+    finally:
+        for library, threads in changed:
+            library.set_num_threads(threads)
+
+
+def is_small(queries: int, rows: int) -> bool:
+    """Whether a product of ``queries`` with ``rows`` vectors is small enough for one BLAS thread."""
+    return queries * rows <= SERIAL_SEARCH_WORK
 
 
 def inner_products(queries: Floats, vectors: Floats) -> Floats:
@@ -285,15 +350,52 @@ def inner_products(queries: Floats, vectors: Floats) -> Floats:
     Small ones run on one BLAS thread (waking the pool costs more than the work, and far more on
     a busy machine)."""
     out = np.empty((len(queries), len(vectors)), dtype=np.float32)
-    limit = (
-        _blas().limit(limits=1, user_api="blas")
-        if len(queries) * vectors.size <= SERIAL_SEARCH_WORK * vectors.shape[-1]
-        else contextlib.nullcontext()
-    )
-    with limit:
+    with serial_blas(is_small(len(queries), len(vectors))):
         for row, query in enumerate(queries):
             out[row] = vectors @ query
     return out
+
+
+def search_flat(
+    segments: Sequence[Segment], queries: Floats, k: int, allowed: Sequence[NDArray[np.bool_] | None]
+) -> tuple[Floats, Ints, Ints]:
+    """Best ``k`` live (and allowed) rows per query over flat segments searched together:
+    (scores, ids, src), each (queries, k'), -inf padded, not sorted.
+
+    Every segment's rows are scored exactly as :meth:`Segment.search` scores them (one product
+    per segment and query, so the same scores), but the top ``k`` is taken once over all of
+    them, with one BLAS setting, and segments with no live allowed row are not read: after
+    writes a large store holds several small segments, and searching each on its own cost more
+    in per-call overhead than their products. ``allowed`` holds a mask per segment (None: all)."""
+    taken: list[tuple[Segment, NDArray[np.bool_] | None]] = []
+    for segment, mask in zip(segments, allowed, strict=True):
+        excluded = segment.dead
+        if mask is not None:
+            excluded = ~mask if excluded is None else (excluded | ~mask)
+        if segment.size and (excluded is None or not excluded.all()):
+            taken.append((segment, excluded))
+    total = sum(segment.size for segment, _ in taken)
+    if not total:
+        shape = (len(queries), 0)
+        return np.empty(shape, np.float32), np.empty(shape, np.int64), np.empty(shape, np.int64)
+    scores = np.empty((len(queries), total), dtype=np.float32)
+    with serial_blas(is_small(len(queries), total)):
+        for row, query in enumerate(queries):
+            start = 0
+            for segment, _ in taken:
+                scores[row, start : start + segment.size] = np.asarray(segment.vectors) @ query
+                start += segment.size
+    if any(excluded is not None for _, excluded in taken):
+        excluded_all = np.concatenate(
+            [np.zeros(s.size, np.bool_) if excluded is None else excluded for s, excluded in taken]
+        )
+        scores[:, excluded_all] = -np.inf
+    ids = taken[0][0].ids if len(taken) == 1 else np.concatenate([s.ids for s, _ in taken])
+    src = taken[0][0].src if len(taken) == 1 else np.concatenate([s.src for s, _ in taken])
+    if total <= k:
+        return scores, np.broadcast_to(ids, scores.shape), np.broadcast_to(src, scores.shape)
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    return np.take_along_axis(scores, top, axis=1), np.asarray(ids)[top], np.asarray(src)[top]
 
 
 def train_ivf(sample: Floats, dimension: int, nlist: int) -> Any:

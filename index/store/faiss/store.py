@@ -535,9 +535,16 @@ class FaissStore:
         if allowed is not None and self._allowed_passages(allowed) <= GATHER_MAX:
             parts.append(self._gather_search(view, queries, allowed, k))
         else:
+            flat, flat_masks = [], []
             for segment in view.segments:
                 mask = None if allowed is None else np.isin(segment.src, allowed)
-                parts.append(segment.search(queries, min(k, segment.size), mask, seg.NPROBE, rescore=rescore))
+                if segment.ivf is not None and segment.size > k:
+                    parts.append(segment.search(queries, k, mask, seg.NPROBE, rescore=rescore))
+                else:
+                    flat.append(segment)
+                    flat_masks.append(mask)
+            if flat:
+                parts.append(seg.search_flat(flat, queries, k, flat_masks))
         scores = np.concatenate([p[0] for p in parts], axis=1)
         ids = np.concatenate([p[1] for p in parts], axis=1)
         keys = np.concatenate([p[2] for p in parts], axis=1)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from index.documents import Document
@@ -187,3 +188,66 @@ def test_doctor_names_the_damage_and_repairs_it(open_test_store: OpenStore, tmp_
         s.source_id: [p.text for p in repaired.source_passages(s.source_id)] for s in repaired.sources()
     } == expected
     assert grouped(repaired, "soldaten naar Roemenië")["ro"][0] == "Duizend soldaten gaan naar Roemenië."
+
+
+# -- IVF segments beside small flat ones -------------------------------------------------
+
+
+def test_a_store_with_an_ivf_segment_and_small_flat_ones_returns_exact_cosines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After compaction into IVF, writes leave small flat segments (some all dead); a search over
+    them returns exact cosines, leaves deleted passages out, keeps filters, and finds a passage
+    of any segment by its own vector."""
+    from index.sentences import Sentence
+    from index.store import SearchFilters
+
+    monkeypatch.setattr(faiss_store, "EXACT_MAX", 500)
+    dimension, per_document = 16, 10
+    rng = np.random.default_rng(3)
+    store = open_store(tmp_path / "ivf", model="fake", dimension=dimension, backend="faiss")
+    vectors: dict[str, np.ndarray] = {}
+
+    def item(name: str) -> tuple[Document, list[Sentence], np.ndarray]:
+        found = rng.standard_normal((per_document, dimension)).astype(np.float32)
+        found /= np.linalg.norm(found, axis=1, keepdims=True)
+        vectors[name] = found
+        text = " ".join(f"Zin {i} van {name}." for i in range(per_document))
+        sentences, offset = [], 0
+        for i in range(per_document):
+            sentence = f"Zin {i} van {name}."
+            sentences.append(Sentence(sentence, offset, offset + len(sentence), 0, i))
+            offset += len(sentence) + 1
+        return Document(name, text, published=f"{2015 + len(vectors) % 5}-01", language="nl"), sentences, found
+
+    store.upsert_many([item(f"d{i:03d}") for i in range(200)])
+    store.compact(force=True)
+    assert any(s.ivf is not None for s in store.view().segments)  # type: ignore[attr-defined]
+    for name in ("late0", "late1", "late2"):
+        store.upsert_many([item(name)])
+    store.delete("late1")  # a flat segment with every row dead
+    store.delete("d007")  # tombstones in the IVF segment
+    del vectors["late1"], vectors["d007"]
+    segments = store.view().segments  # type: ignore[attr-defined]
+    assert sum(s.ivf is None for s in segments) == 3
+    texts = {p.id: (s.source_id, p.position) for s in store.sources() for p in store.source_passages(s.source_id)}
+
+    for name, position in (("late0", 3), ("late2", 0), ("d100", 5), ("d199", 9)):
+        query = vectors[name][position]
+        (groups,) = store.search(query[None, :], per_source=8, max_sources=20)
+        assert groups[0].source.source_id == name and groups[0].hits[0].similarity == pytest.approx(1.0, abs=1e-5)
+        for group in groups:
+            assert group.source.source_id not in ("late1", "d007")
+            for hit in group.hits:
+                source_id, at = texts[hit.passage.id]
+                assert source_id == group.source.source_id
+                assert hit.similarity == pytest.approx(float(vectors[source_id][at] @ query), abs=1e-5)
+            similarities = [h.similarity for h in group.hits]
+            assert similarities == sorted(similarities, reverse=True)
+        (only,) = store.search(
+            query[None, :], per_source=8, filters=SearchFilters(source_ids=frozenset({"late2", "d050"}))
+        )
+        assert {g.source.source_id for g in only} == {"late2", "d050"}
+        (dated,) = store.search(query[None, :], per_source=8, filters=SearchFilters(published_after="2018"))
+        assert dated and all((g.source.published or "") >= "2018" for g in dated)  # masks over every segment
+    store.close()
