@@ -124,20 +124,11 @@ def _alternative(tokens: Sequence[Token], k: int) -> bool:
     )
 
 
-def _evidential(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
-    """Evidential denials in the clause ("no evidence", "dismissed"), as written."""
+def _phrases_in(clause_tokens: Sequence[Token], phrases: tuple[tuple[str, ...], ...]) -> list[str]:
+    """The phrases of a lexicon table in the clause (words or lemmas), as written."""
     found = []
     for i in range(len(clause_tokens)):
-        n = _phrase_at(clause_tokens, i, lex.evidential_denials, lemmas=True)
-        if n:
-            found.append(" ".join(t.text for t in clause_tokens[i : i + n]))
-    return found
-
-
-def _hedges(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
-    found = []
-    for i in range(len(clause_tokens)):
-        n = _phrase_at(clause_tokens, i, lex.hedges, lemmas=True)
+        n = _phrase_at(clause_tokens, i, phrases, lemmas=True)
         if n:
             found.append(" ".join(t.text for t in clause_tokens[i : i + n]))
     return found
@@ -206,11 +197,11 @@ def _clauses(
                 end=part[-1].end,
                 negations=tuple(cues),
                 negated=len(cues) % 2 == 1,
-                hedges=tuple(_hedges(part, lex)),
+                hedges=tuple(_phrases_in(part, lex.hedges)),
                 speaker=speaker,
                 speech=speech,
                 past=tuple(past),
-                evidential=tuple(_evidential(part, lex)) if len(cues) % 2 == 1 else (),
+                evidential=tuple(_phrases_in(part, lex.evidential_denials)) if len(cues) % 2 == 1 else (),
             )
         )
     return clauses

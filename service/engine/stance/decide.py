@@ -437,12 +437,18 @@ def _evidential_denial(e: _Evidence) -> bool:
     subject and actor the passage (or the sentences around it) names."""
     if not e.passage_clause.evidential or e.claim_clause.negated or not e.speaker_ok:
         return False
+    if not _subject_and_actor_named(e):
+        return False
+    return e.own >= EVIDENTIAL_COVERAGE and e.similarity >= EVIDENTIAL_SIMILARITY
+
+
+def _subject_and_actor_named(e: _Evidence) -> bool:
+    """Does the passage, or the sentences around it, name the claim's actor and its subject (its
+    first name)? A denial of another subject's deed is another matter."""
     if any(f.relation == "missing" and f.slot == "actor" for f in e.c.findings) or actor_unconfirmed(e.c):
         return False
     subject = min(e.c.claim.entities, key=lambda m: m.start).text if e.c.claim.entities else None
-    if subject is not None and subject in e.cover.gaps:
-        return False
-    return e.own >= EVIDENTIAL_COVERAGE and e.similarity >= EVIDENTIAL_SIMILARITY
+    return subject is None or subject not in e.cover.gaps
 
 
 def _denies(e: _Evidence) -> bool:
@@ -459,10 +465,7 @@ def _denies(e: _Evidence) -> bool:
     """
     if not e.passage_clause.negated or e.claim_clause.negated:
         return False
-    if any(f.relation == "missing" and f.slot == "actor" for f in e.c.findings) or actor_unconfirmed(e.c):
-        return False
-    subject = min(e.c.claim.entities, key=lambda m: m.start).text if e.c.claim.entities else None
-    if subject is not None and subject in e.cover.gaps:
+    if not _subject_and_actor_named(e):
         return False
     return e.own_cover.words >= DENIAL_WORDS and e.similarity >= DENIAL_SIMILARITY
 
