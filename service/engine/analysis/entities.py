@@ -202,32 +202,13 @@ def dictionary_word(word: str) -> bool:
     return any(simplemma.is_known(word, lang=lang) for lang in ("nl", "en"))
 
 
-_READ_WORDS: dict[int, frozenset[str]] = {}
-
-
-def _read_words(lexicon: Lexicon) -> frozenset[str]:
-    """Every word that begins a phrase the analysis reads (bounds, hedges, negation, roles,
-    months ...): such a word opens sentences ("Hooguit 20 schepen ...") and is never a name."""
-    words = _READ_WORDS.get(id(lexicon))
-    if words is None:
-        phrases: list[str | tuple[str, ...]] = [
-            *lexicon.approximators, *lexicon.strict_bounds, *lexicon.year_bounds, *lexicon.comparatives,
-            *lexicon.ordinals, *lexicon.multipliers, *lexicon.times_words, *lexicon.time_units, *lexicon.roles,
-            *lexicon.negation, *lexicon.hedges, *lexicon.content_cues, *lexicon.determiners,
-            *lexicon.complementizers, *lexicon.months, *lexicon.weekdays, *lexicon.contrast,
-        ]  # fmt: skip
-        words = frozenset((p.split() if isinstance(p, str) else p)[0] for p in phrases if p)
-        _READ_WORDS[id(lexicon)] = words
-    return words
-
-
 def _name_shaped(sub: _Sub, lexicon: Lexicon, language: str) -> bool:
     """Is a sentence opener a name nobody listed ("Clairo is ...", "Erdogan bezocht ...")? Only a
     word neither language's dictionary knows, that the analysis reads in no other way, and that is
     rare as a word in its language (simplemma's Dutch list lacks adverbs such as "daarnaast")."""
     from wordfreq import zipf_frequency
 
-    if sub.fold in lexicon.stopwords or sub.fold in _read_words(lexicon) or dictionary_word(sub.fold):
+    if sub.fold in lexicon.stopwords or sub.fold in lexicon.read_words or dictionary_word(sub.fold):
         return False
     return zipf_frequency(sub.fold, language if language in {"nl", "en"} else "en") < OPENER_NAME_ZIPF
 

@@ -109,12 +109,23 @@ class Lexicon:
     # once, not a cached_property: compiled (mypyc) classes have no instance dict, so that rebuilt
     # the whole mapping on every lookup.
     info_by_id: dict[str, EntityInfo] = field(init=False, repr=False, compare=False)
+    # Every word that begins a phrase the analysis reads (bounds, hedges, negation, roles, months
+    # ...): such a word opens sentences ("Hooguit 20 schepen ...") and is never a name.
+    read_words: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         by_id: dict[str, EntityInfo] = {}
         for info in self.gazetteer.names.values():
             by_id.setdefault(info.id, info)
         object.__setattr__(self, "info_by_id", by_id)
+        phrases: list[str | tuple[str, ...]] = [
+            *self.approximators, *self.strict_bounds, *self.year_bounds, *self.comparatives,
+            *self.ordinals, *self.multipliers, *self.times_words, *self.time_units, *self.roles,
+            *self.negation, *self.hedges, *self.content_cues, *self.determiners,
+            *self.complementizers, *self.months, *self.weekdays, *self.contrast,
+        ]  # fmt: skip
+        read = frozenset((p.split() if isinstance(p, str) else p)[0] for p in phrases if p)
+        object.__setattr__(self, "read_words", read)
 
     def info(self, entity_id: str) -> EntityInfo | None:
         return self.info_by_id.get(entity_id)
