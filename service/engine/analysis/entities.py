@@ -129,10 +129,8 @@ def extract(
         opener = sub.token == 0 and _proper_noun(sub, tokens, lexicon, opener=True)
         if opener and not headline and _name_follows(subs, i, tokens, lexicon):
             # "Neil Harris is ...": an opener followed by a name is its first word, not a sentence opener
-            end = _unknown_name_end(subs, i + 1, tokens, lexicon)
-            name = " ".join(s.text for s in subs[i:end])
-            raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
-            i = end
+            raw.append(_unknown_name(subs, i, tokens, lexicon))
+            i = raw[-1][2]
             continue
         if opener:
             # a sentence opener is a name if it is a known one, maybe misspelled, or a word neither
@@ -142,10 +140,8 @@ def extract(
             if match is not None:
                 raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
             elif not headline and _name_shaped(sub, lexicon, language):
-                end = _unknown_name_end(subs, i + 1, tokens, lexicon)
-                name = " ".join(s.text for s in subs[i:end])
-                raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
-                i = end
+                raw.append(_unknown_name(subs, i, tokens, lexicon))
+                i = raw[-1][2]
                 continue
         elif _proper_noun(sub, tokens, lexicon):
             fuzzy = lexicon.gazetteer.fuzzy_names
@@ -153,10 +149,8 @@ def extract(
             if match is not None:
                 raw.append((fuzzy[match[0]], i, i + 1, "fuzzy"))
             elif not headline:
-                end = _unknown_name_end(subs, i + 1, tokens, lexicon)
-                name = " ".join(s.text for s in subs[i:end])
-                raw.append((EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"))
-                i = end
+                raw.append(_unknown_name(subs, i, tokens, lexicon))
+                i = raw[-1][2]
                 continue
         i += 1
 
@@ -224,6 +218,15 @@ def is_headline(tokens: Sequence[Token], lexicon: Lexicon) -> bool:
         and len(capitals) >= HEADLINE_SHARE * len(words)
         and sum(t.fold in lexicon.stopwords or t.fold in lexicon.negation for t in capitals) >= HEADLINE_FUNCTION_WORDS
     )
+
+
+def _unknown_name(
+    subs: list[_Sub], i: int, tokens: Sequence[Token], lexicon: Lexicon
+) -> tuple[EntityInfo, int, int, str]:
+    """An unknown name that begins at ``subs[i]``: (entity, first sub, last sub (excl), via)."""
+    end = _unknown_name_end(subs, i + 1, tokens, lexicon)
+    name = " ".join(s.text for s in subs[i:end])
+    return EntityInfo(f"name:{fold(name)}", "name", name), i, end, "unknown"
 
 
 def _unknown_name_end(subs: list[_Sub], end: int, tokens: Sequence[Token], lexicon: Lexicon) -> int:

@@ -323,11 +323,17 @@ def _date_before(tokens: Sequence[Token], index: int, lexicon: Lexicon) -> tuple
         month, first = lexicon.months[tokens[j].fold], j
         if j >= 1 and tokens[j - 1].text.isdigit() and int(tokens[j - 1].text) in _DAY_RANGE:
             day, first = int(tokens[j - 1].text), j - 1
-    lead = first - 1 if first > 0 and tokens[first - 1].fold in {"on", "in", "op", "of"} else first
-    bound = _phrase_before(tokens, lead, lexicon.year_bounds)
+    bound = _date_bound(tokens, first, lexicon)
     if bound is not None:
         return bound[1], month, day, bound[0]
     return first, month, day, ""
+
+
+def _date_bound(tokens: Sequence[Token], first: int, lexicon: Lexicon) -> tuple[str, int] | None:
+    """A bound word before the date that starts at ``first`` ("before", "na", "after on"):
+    (before | after, its first token)."""
+    lead = first - 1 if first > 0 and tokens[first - 1].fold in {"on", "in", "op", "of"} else first
+    return _phrase_before(tokens, lead, lexicon.year_bounds)
 
 
 _GLUES = frozenset({"", "-", "\u2010", "\u2011", "\u2013"})
@@ -377,7 +383,8 @@ def extract(
     durations: list[Duration] = []
     numbers = sorted(_numbers(tokens, language) + _vague(tokens, lexicon, language), key=lambda n: n.start)
     special = _ranks_and_factors(tokens, lexicon)
-    used: set[int] = _days(tokens, lexicon) | set(special)
+    month_days = _days(tokens, lexicon)
+    used: set[int] = month_days | set(special)
     for k, number in enumerate(numbers):
         if number.start in used:
             continue
@@ -539,20 +546,25 @@ def extract(
             )
         )
     quantities.sort(key=lambda q: q.start)
-    years.extend(_dates_without_year(text, tokens, lexicon, clause_of, years))
+    years.extend(_dates_without_year(text, tokens, month_days, lexicon, clause_of, years))
     years.sort(key=lambda y: y.start)
     return quantities, years, durations
 
 
 def _dates_without_year(
-    text: str, tokens: Sequence[Token], lexicon: Lexicon, clause_of: dict[int, int], years: Sequence[Year]
+    text: str,
+    tokens: Sequence[Token],
+    month_days: set[int],
+    lexicon: Lexicon,
+    clause_of: dict[int, int],
+    years: Sequence[Year],
 ) -> list[Year]:
     """Days of a month written without a year ("April 4", "op 16 augustus"), as dates of an
     unknown year (``value`` 0): the day and month are still facts a source can confirm or
     contradict ("4 May" against "April 4")."""
     found = []
     taken = [(y.start, y.end) for y in years]
-    for i in sorted(_days(tokens, lexicon)):
+    for i in sorted(month_days):
         token = tokens[i]
         if any(start <= token.start < end for start, end in taken):
             continue
@@ -563,8 +575,7 @@ def _dates_without_year(
             first, last, month = i, end, lexicon.months[tokens[end].fold]
         else:
             continue
-        lead = first - 1 if first > 0 and tokens[first - 1].fold in {"on", "in", "op", "of"} else first
-        bound = _phrase_before(tokens, lead, lexicon.year_bounds)  # "before February 26"
+        bound = _date_bound(tokens, first, lexicon)  # "before February 26"
         if bound is not None:
             first = bound[1]
         begin, final = tokens[first], tokens[last]
