@@ -315,8 +315,15 @@ class Verifier:
         stance, score, mixed = source_stance([(s.stance, s.score) for _, s in judged])
         if mixed:
             notes.append("this source holds passages on both sides")
-        decisive = sorted(((h, s) for h, s in judged if s.stance != "neutral"), key=lambda p: -p[1].score)
-        rest = sorted(((h, s) for h, s in judged if s.stance == "neutral"), key=lambda p: -round(p[0].similarity, 4))
+        # ties (the same sentence in two places) go by id: scores equal to the shown precision must not be
+        # ordered by the last bits of a float, which differ between encoder batches and search kernels
+        decisive = sorted(
+            ((h, s) for h, s in judged if s.stance != "neutral"), key=lambda p: (-round(p[1].score, 3), p[0].passage.id)
+        )
+        rest = sorted(
+            ((h, s) for h, s in judged if s.stance == "neutral"),
+            key=lambda p: (-round(p[0].similarity, 4), p[0].passage.id),
+        )
         best = max((round(hit.similarity, 4) for hit, _ in judged), default=0.0)
         shown = tuple(
             _result(hit, judge(hit, brief=False) if s.brief else s, nli.get(hit.passage.id))
@@ -330,7 +337,12 @@ class Verifier:
         verdict, confidence = overall([(s.stance, s.score) for s in sources], closest, [s.family for s in sources])
         ordered = sorted(
             sources,
-            key=lambda s: (s.stance == "neutral", -(s.score if s.stance != "neutral" else 0.0), -s.best_similarity),
+            key=lambda s: (
+                s.stance == "neutral",
+                -(round(s.score, 3) if s.stance != "neutral" else 0.0),
+                -s.best_similarity,  # rounded to the shown precision in _source
+                s.source.source_id,
+            ),
         )
         return Verification(text, analysis.language, verdict, confidence, tuple(ordered))
 
