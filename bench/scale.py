@@ -9,7 +9,7 @@ two are alike, embedded once with the bundled model and cached in ``bench/out/sc
     python -m bench.scale --sizes 10000 --real 20000   # a quick run
 
 Figures: adding / deleting one 30-sentence document (seconds and bytes written, median
-of several), opening the index and RSS after opening (in a fresh process), search p50
+of ``--rounds``, the stores taking turns), opening the index and RSS after opening (in a fresh process), search p50
 at the verifier's settings, recall@10 and recall of the passages the verifier reads
 (per source) against exact search, and warm ``check`` p50 at the real index vs the seeds (after one
 untimed pass over the claims on each index).
@@ -152,28 +152,43 @@ def written_bytes() -> int:
     return 0
 
 
-def measure_write(store: PassageStore, rounds: int, seed: int) -> dict[str, float]:
-    """Median seconds and bytes written to add, then delete, one 30-sentence document."""
-    rng = np.random.default_rng(seed)
-    adds, deletes, add_bytes, delete_bytes = [], [], [], []
+def write_once(store: PassageStore, n: int, seed: int) -> tuple[float, int, float, int]:
+    """Seconds and bytes written to add one 30-sentence document, then to delete it."""
+    rng = np.random.default_rng(seed + n)
+    texts = [f"Bericht {n}-{i}: {rng.integers(100, 9000)} soldaten gaan naar Polen." for i in range(PER_DOCUMENT)]
+    ((document, sentences, vectors),) = documents(texts, synthetic(PER_DOCUMENT, seed + n), f"probe{seed}-{n}-")
+    before, started = written_bytes(), time.perf_counter()
+    store.upsert(document, sentences, vectors)
+    add_s, add_bytes = time.perf_counter() - started, written_bytes() - before
+    before, started = written_bytes(), time.perf_counter()
+    store.delete(document.source_id)
+    return add_s, add_bytes, time.perf_counter() - started, written_bytes() - before
+
+
+def measure_writes(stores: dict[int, PassageStore], rounds: int) -> dict[int, dict[str, float]]:
+    """Median add and delete of one document on each store, the stores taking turns.
+
+    A write is a few milliseconds, most of it SQLite's commit and its sync, so a disk that slows
+    for a minute would weigh on whichever store was measured then: taking turns (in an order
+    that alternates) puts both stores under the same conditions, and the ratio compares the stores.
+    """
+    samples: dict[int, list[tuple[float, int, float, int]]] = {size: [] for size in stores}
+    order = list(stores)
     for n in range(rounds):
-        texts = [f"Bericht {n}-{i}: {rng.integers(100, 9000)} soldaten gaan naar Polen." for i in range(PER_DOCUMENT)]
-        ((document, sentences, vectors),) = documents(texts, synthetic(PER_DOCUMENT, seed + n), f"probe{seed}-{n}-")
-        before, started = written_bytes(), time.perf_counter()
-        store.upsert(document, sentences, vectors)
-        adds.append(time.perf_counter() - started)
-        add_bytes.append(written_bytes() - before)
-        before, started = written_bytes(), time.perf_counter()
-        store.delete(document.source_id)
-        deletes.append(time.perf_counter() - started)
-        delete_bytes.append(written_bytes() - before)
-    return {
-        "add_s": statistics.median(adds),
-        "add_max_s": max(adds),
-        "add_mb": statistics.median(add_bytes) / 1e6,
-        "delete_s": statistics.median(deletes),
-        "delete_mb": statistics.median(delete_bytes) / 1e6,
-    }
+        for size in order if n % 2 == 0 else order[::-1]:
+            samples[size].append(write_once(stores[size], n, seed=size))
+    figures = {}
+    for size, rows in samples.items():
+        adds, add_bytes, deletes, delete_bytes = zip(*rows, strict=True)
+        figures[size] = {
+            "add_s": statistics.median(adds),
+            "add_max_s": max(adds),
+            "add_mb": statistics.median(add_bytes) / 1e6,
+            "delete_s": statistics.median(deletes),
+            "delete_max_s": max(deletes),
+            "delete_mb": statistics.median(delete_bytes) / 1e6,
+        }
+    return figures
 
 
 def measure_search(store: PassageStore, queries: NDArray[np.float32]) -> float:
@@ -404,17 +419,22 @@ def check_p50(index_dir: Path, claims: list[str], embedder: Any) -> float:
 # -- the run --------------------------------------------------------------------------------
 
 
-def store_figures(size: int) -> dict[str, float]:
-    path = SCALE / f"synthetic-{size}"
-    vectors = synthetic(size, seed=size)
-    texts = [f"Zin {i}: {i % 9000} soldaten gaan naar {PLACES[i % len(PLACES)]}." for i in range(size)]
-    store = build(path, texts, vectors, model="synthetic-512")
-    del vectors, texts
-    figures: dict[str, float] = {"passages": store.counts().passages}
-    figures |= measure_write(store, rounds=7, seed=size)
-    figures["search_p50_ms"] = measure_search(store, synthetic(200, seed=7))
-    store.close()
-    figures |= probe_open(path)
+def store_figures(sizes: list[int], rounds: int) -> dict[int, dict[str, float]]:
+    """Each synthetic store built (or reused), its writes measured against the others', then its
+    search in turn, and its opening in a fresh process."""
+    stores = {}
+    for size in sizes:
+        vectors = synthetic(size, seed=size)
+        texts = [f"Zin {i}: {i % 9000} soldaten gaan naar {PLACES[i % len(PLACES)]}." for i in range(size)]
+        stores[size] = build(SCALE / f"synthetic-{size}", texts, vectors, model="synthetic-512")
+        del vectors, texts
+    figures = {size: {"passages": float(store.counts().passages)} for size, store in stores.items()}
+    for size, written in measure_writes(stores, rounds).items():
+        figures[size] |= written
+    for size, store in stores.items():
+        figures[size]["search_p50_ms"] = measure_search(store, synthetic(200, seed=7))
+        store.close()
+        figures[size] |= probe_open(SCALE / f"synthetic-{size}")
     return figures
 
 
@@ -422,12 +442,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="10000,1000000", help="synthetic store sizes, comma-separated")
     parser.add_argument("--real", type=int, default=100_000, help="real-embedded passages for recall and check")
+    parser.add_argument("--rounds", type=int, default=25, help="documents added and deleted per store")
     parser.add_argument("--skip-check", action="store_true", help="leave out check p50 (loads the engine)")
     args = parser.parse_args()
     results: dict[str, Any] = {"command": "python -m bench.scale " + " ".join(sys.argv[1:])}
     sizes = [int(s) for s in args.sizes.split(",") if s]
-    for size in sizes:
-        figures = store_figures(size)
+    for size, figures in store_figures(sizes, args.rounds).items():
         results[f"synthetic_{size}"] = figures
         print(json.dumps({f"synthetic_{size}": figures}), flush=True)
     if len(sizes) >= 2:
