@@ -263,7 +263,7 @@ class Verifier:
             if p.id != passage.id
         )
         sentences = (analyze_passage(passage.text, source.language), *context)
-        return _Surroundings(sentences, frozenset(t.fold for a in sentences for t in a.content))
+        return _Surroundings(sentences, frozenset(w for a in sentences for w in a.content_folds))
 
     def _nli(self, claim: str, hits: Sequence[PassageHit]) -> dict[int, Probabilities]:
         """NLI probabilities for the candidate passages near enough to matter (one batched call)."""

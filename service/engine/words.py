@@ -138,14 +138,17 @@ class WordMatcher:
         vocabulary: Iterable[str],
         weights: Sequence[float] | None = None,
         required: Sequence[bool] | None = None,
+        literal: Sequence[bool] | None = None,
     ) -> ClaimWords:
         """Similarities of a claim's words to every word it will be compared with, computed once.
 
         One small matrix product per claim instead of one per passage: each passage's
-        coverage is then an index lookup.
+        coverage is then an index lookup. ``literal`` words (names) are compared by spelling
+        alone (:func:`lexical_similarity`).
         """
         weight_of = dict(zip(claim_words, weights, strict=True)) if weights is not None else {}
         required_of = dict(zip(claim_words, required, strict=True)) if required is not None else {}
+        literal_words = {w for w, flag in zip(claim_words, literal or [False] * len(claim_words), strict=True) if flag}
         claim_words = list(dict.fromkeys(claim_words))
         vocab = list(dict.fromkeys([*claim_words, *vocabulary]))
         column = {word: j for j, word in enumerate(vocab)}
@@ -159,6 +162,9 @@ class WordMatcher:
             scores, codes, names = semantic
         # words the lexicon files under one concept ("head", "chef", "leider") stand for each other
         for i, word in enumerate(claim_words):
+            if word in literal_words:
+                scores[i] = [lexical_similarity(word, other) for other in vocab]
+                continue
             concept = self.concept(word)
             if concept is not None and concept in names:
                 same = codes == names[concept]

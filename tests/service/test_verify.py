@@ -160,6 +160,19 @@ HARD_CORPUS = [
         published="2022-03-05",
     ),
     Document("nl_invoer", "De invoer uit China daalde in 2020 met 27 procent.", language="nl", published="2022-03-06"),
+    Document(
+        "en_metro",
+        "Amsterdam mayor Femke Halsema opened the new metro line on Friday, two years late.",
+        language="en",
+        published="2022-03-07",
+    ),
+    Document(
+        "nl_banken",
+        "De Europese Unie sluit zeven Russische banken af van het betalingssysteem SWIFT. "
+        "Sberbank valt niet onder de maatregel, omdat de EU afhankelijk is van Russisch gas.",
+        language="nl",
+        published="2022-03-08",
+    ),
 ]
 
 
@@ -203,6 +216,10 @@ def hard(tmp_path_factory: pytest.TempPathFactory, real_embedder: Any) -> Verifi
         ("De regerende partij won tien zetels bij de verkiezingen.", "refuted", {"en_election": "conflicts"}),
         ("De invoer uit China steeg in 2020 met 27 procent.", "refuted", {"nl_invoer": "conflicts"}),
         ("Imports from China increased by 27 percent in 2020.", "refuted", {"nl_invoer": "conflicts"}),
+        # a claim's opening surname, a word and a name, is found in the passage's full name
+        ("Halsema opened the new metro line.", "supported", {"en_metro": "supports"}),
+        # ... by its spelling only: "banken" in the sentence before its negation is not Sberbank
+        ("Sberbank is also cut off from SWIFT.", "not_enough_evidence", {}),
     ],
 )
 def test_hard_cases(hard: Verifier, claim: str, verdict: str, stance: dict[str, str]) -> None:

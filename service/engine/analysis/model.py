@@ -114,14 +114,17 @@ class Analysis:
     # cached_property: compiled (mypyc) classes have no instance dict, so that recomputed them on
     # every read. Derived, so left out of init, repr and equality.
     entity_ids: tuple[str, ...] = field(init=False, repr=False, compare=False)
-    # content words, and unknown names as words: a claim's opening "Turkey" that the lexicon
-    # misses is a word there and a name here
+    # content words, and unknown names as words, whole and word by word: a claim's opening
+    # "Turkey" that the lexicon misses is a word there and a name here, and a claim's "Erdogan"
+    # is found in "President Recep Tayyip Erdogan"
     content_folds: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        names = tuple(m.id.partition(":")[2] for m in self.entities if m.kind == "name")
+        names = [m.id.partition(":")[2] for m in self.entities if m.kind == "name"]
+        name_words = [w for name in names for w in name.split() if w != name]
         object.__setattr__(self, "entity_ids", tuple(m.id for m in self.entities))
-        object.__setattr__(self, "content_folds", tuple(t.fold for t in self.content) + names)
+        folds = dict.fromkeys([*(t.fold for t in self.content), *names, *name_words])
+        object.__setattr__(self, "content_folds", tuple(folds))
 
     def clause_of(self, start: int) -> int:
         for i, clause in enumerate(self.clauses):

@@ -223,8 +223,13 @@ def _pieces(token: Token, spans: list[tuple[int, int]]) -> list[Token]:
     return out
 
 
-def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexicon, language: str) -> tuple[Token, ...]:
+def _content(
+    tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexicon, language: str, whole: set[int]
+) -> tuple[Token, ...]:
     """Words that carry the claim's meaning: not function words, numbers, names or negation cues.
+
+    ``whole``: starts of words never split as compounds (a name kept as a word: "Gazprombank" is
+    not "gazprom" and "bank").
 
     (Helpers at module level rather than closures: compiled, a closure's environment and the
     function objects refer to each other, a cycle left for the garbage collector on every call.)
@@ -248,6 +253,7 @@ def _content(tokens: Sequence[Token], covered: list[tuple[int, int]], lex: Lexic
     parts = [
         Token(part, w.start, w.end, part, part, part)
         for w in words
+        if w.start not in whole
         for part in split_compound(w.fold, language)
         if part not in lex.stopwords
     ]
@@ -287,7 +293,13 @@ def analyze(text: str, language: str | None = None) -> Analysis:
     names = [(m.start, m.end) for m in mentions if m.kind == "name"]
     quantities, years, durations = numbers.extract(text, tokens, lang, lex, clause_of, names)
     clauses = _clauses(text, tokens, bounds, mentions, lex)
-    covered = [(m.start, m.end) for m in mentions]
+    # a one-word name opening the sentence, read as a name for its rarity alone (entities._name_shaped),
+    # stays a content word as well, matched by its spelling (coverage.claim_words_for): its capital
+    # says nothing, and the word may be what ties a passage to the claim ("Gazprombank valt niet
+    # onder de maatregel")
+    opener = tokens[0].start if tokens else -1
+    kept = {m.start for m in mentions if m.via == "unknown" and m.start == opener and " " not in m.text}
+    covered = [(m.start, m.end) for m in mentions if m.start not in kept]
     covered += [(q.start, q.end) for q in quantities]
     covered += [(y.start, y.end) for y in years] + [(d.start, d.end) for d in durations]
     return Analysis(
@@ -299,6 +311,6 @@ def analyze(text: str, language: str | None = None) -> Analysis:
         durations=tuple(durations),
         entities=tuple(mentions),
         clauses=tuple(clauses),
-        content=_content(tokens, covered, lex, lang),
+        content=_content(tokens, covered, lex, lang, whole=kept),
         place_refs=tuple(entities.place_anaphora(tokens, lex, clause_of)),
     )

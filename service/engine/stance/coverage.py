@@ -95,4 +95,8 @@ def claim_words_for(claim: Analysis, vocabulary: Iterable[str], matcher: WordMat
     folds = [t.fold for t in words]
     weights = [specificity(t.lower, claim.language) for t in words]
     required = [may_block(t.fold, claim.language) for t in words]
-    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights, required)
+    # a name kept as a word (a sentence's opening "Gazprombank") is found by its spelling only: by
+    # meaning, "Sberbank" would be found in "banken"
+    names = [(m.start, m.end) for m in claim.entities if m.kind == "name"]
+    literal = [any(start <= t.start < end for start, end in names) for t in words]
+    return (matcher or WordMatcher()).for_claim(folds, vocabulary, weights, required, literal)

@@ -139,3 +139,21 @@ def test_words_under_one_lexicon_concept_stand_for_each_other() -> None:
     assert words._scores.tolist() == [[1.0, pytest.approx(0.9), 0.0, 0.0]]
     spelling_only = WordMatcher(concepts={"leider": "leader", "chef": "leader"}).for_claim(["leider"], ["chef", "brug"])
     assert spelling_only._scores.tolist() == [[1.0, pytest.approx(0.9), 0.0]]
+
+
+class _OneMeaning:
+    """Every word means the same: only spelling can tell two words apart."""
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        return np.ones((len(texts), 4), dtype=np.float32) / 2.0
+
+
+def test_a_literal_word_is_found_by_its_spelling_only() -> None:
+    """A name kept as a word ("Sberbank" opening a claim) is not found in "banken" however close
+    the two are by meaning; the claim's other words still are."""
+    matcher = WordMatcher(_OneMeaning())  # type: ignore[arg-type]
+    matcher.prepare(["sberbank", "cut", "banken", "afgesloten"])
+    words = matcher.for_claim(["sberbank", "cut"], ["banken", "afgesloten", "sberbank"], literal=[True, False])
+    (by_meaning, by_spelling) = words.cover([("banken", "afgesloten"), ("sberbank",)], FLOOR, FULL)
+    assert by_meaning.tolist() == [0.0, 1.0]
+    assert by_spelling.tolist() == [1.0, 1.0]

@@ -181,3 +181,35 @@ def test_a_country_before_a_title_is_whose_office_not_a_place() -> None:
     assert found["country:US"] == "other"
     found = roles("Haavisto gaf de documenten aan de Amerikaanse minister Blinken.", "nl")
     assert "destination" not in found.values()
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "word"),
+    [
+        ("Clairo was an electropop recording artist.", "en", "clairo"),
+        ("Gazprombank valt niet onder de maatregel.", "nl", "gazprombank"),
+    ],
+)
+def test_an_opener_read_as_a_name_for_its_rarity_stays_a_word_unsplit(text: str, language: str, word: str) -> None:
+    """Its capital says nothing, so it is a content word too, and one word: not "gazprom" and "bank"."""
+    analysis = analyze(text, language)
+    content = [t.fold for t in analysis.content]
+    assert f"name:{word}" in [m.id for m in analysis.entities]
+    assert word in content and not {"gazprom", "bank"} & set(content)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Neil Harris is the manager of the club.", "en"),  # an opener followed by a name
+        ("Turkish President Recep Tayyip Erdogan visited the region.", "en"),  # a name inside the sentence
+        ("De Turkse president Recep Tayyip Erdogan bezocht het gebied.", "nl"),
+    ],
+)
+def test_other_names_are_not_content_words_but_their_words_are_found(text: str, language: str) -> None:
+    analysis = analyze(text, language)
+    name = next(m for m in analysis.entities if m.kind == "name")
+    spans = [(t.start, t.end) for t in analysis.content]
+    assert not any(name.start <= start < name.end for start, _ in spans)
+    # each word of the name is in the words a claim's words are looked for in ("Erdogan" in the full name)
+    assert set(name.id.partition(":")[2].split()) <= set(analysis.content_folds)
