@@ -171,7 +171,9 @@ class WordMatcher:
                 scores[i, same] = np.maximum(scores[i, same], CONCEPT_SIMILARITY)
         word_weights = np.array([weight_of.get(w, 1.0) for w in claim_words], dtype=np.float32)
         demanded = np.array([required_of.get(w, True) for w in claim_words], dtype=np.bool_)
-        return ClaimWords(claim_words, column, scores, word_weights, demanded)
+        # a word listed twice weighs once, so its weight is read per word (as word_weights above)
+        bonus = {w: weight_of.get(w, 1.0) for w in claim_words if w in literal_words}
+        return ClaimWords(claim_words, column, scores, word_weights, demanded, bonus)
 
     def concept(self, word: str) -> str | None:
         """The lexicon concept a word (or one of its lemmas) belongs to."""
@@ -213,8 +215,13 @@ class ClaimWords:
         scores: NDArray[np.float32],
         weights: NDArray[np.float32] | None = None,
         required: NDArray[np.bool_] | None = None,
+        bonus: dict[str, float] | None = None,
     ) -> None:
         self.words = words
+        # words that count only where they are found, with their weight (names kept as words,
+        # ``literal`` in :meth:`WordMatcher.for_claim`): a passage that leaves one out is judged as
+        # if the claim had not said it, since the name itself is checked as a name
+        self.bonus = bonus or {}
         self.weights = weights if weights is not None else np.ones(len(words), dtype=np.float32)
         # words whose absence is a gap (service.engine.informative): the others only weigh in the sum
         self.required = required if required is not None else np.ones(len(words), dtype=np.bool_)

@@ -67,13 +67,26 @@ def coverages(
             referred = 0
         own_names = NAME_WEIGHT * (len(names) - len(own_name_gaps) - referred * (1 - CONTEXT_FACTOR))
         with_names = own_names + NAME_WEIGHT * CONTEXT_FACTOR * nearby
+        with_total, with_word_gaps = _without_missed_bonus(words.bonus, word_total, with_word_gaps)
+        own_total, own_word_gaps = _without_missed_bonus(words.bonus, word_total, own_word_gaps)
         result.append(
             (
-                _covered(with_names, name_total, with_covered, word_total, with_name_gaps, with_word_gaps),
-                _covered(own_names, name_total, own_covered, word_total, own_name_gaps, own_word_gaps),
+                _covered(with_names, name_total, with_covered, with_total, with_name_gaps, with_word_gaps),
+                _covered(own_names, name_total, own_covered, own_total, own_name_gaps, own_word_gaps),
             )
         )
     return result
+
+
+def _without_missed_bonus(
+    bonus: dict[str, float], total: float, gaps: tuple[str, ...]
+) -> tuple[float, tuple[str, ...]]:
+    """The word total and gaps, leaving out the bonus words a passage misses (found by spelling, a
+    bonus word is covered in full or not at all)."""
+    if not bonus or not gaps:
+        return total, gaps
+    left = total - sum(bonus.get(w, 0.0) for w in gaps)
+    return (left if left > 1e-6 else 0.0), tuple(w for w in gaps if w not in bonus)
 
 
 def _covered(

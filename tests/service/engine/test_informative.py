@@ -92,3 +92,24 @@ def test_no_claim_word_is_required_literally_in_the_other_language(
     found = coverages(c, [(p,)], claim_words_for(c, p.content_folds, matcher))[0][1]
     assert found.every_word, found.gaps
     assert found.words > 0.3
+
+
+@pytest.mark.parametrize(
+    ("claim", "found_in", "missed_in"),
+    [
+        (
+            "Gazprombank valt onder de maatregel.",
+            "Gazprombank valt onder de maatregel.",
+            "De bank valt onder de maatregel.",
+        ),
+        ("Clairo released a new album.", "Clairo released a new album.", "She released a new album."),
+    ],
+)
+def test_a_name_kept_as_a_word_counts_where_found_and_nowhere_else(claim: str, found_in: str, missed_in: str) -> None:
+    """A sentence's opening name, found by its rarity alone, is a word too ("Gazprombank"): it counts
+    where a passage has it, and a passage without it is judged as if the claim had not said it
+    (the name itself is checked as a name), never as missing a word."""
+    found, missed = cover(claim, found_in), cover(claim, missed_in)
+    assert found.every_word and found.words == 1.0
+    assert missed.every_word and missed.words == pytest.approx(1.0)
+    assert analyze(claim).content[0].fold not in missed.gaps
