@@ -310,7 +310,7 @@ def _attribute_conflict(e: _Evidence) -> PassageStance | None:
         return None
     reason = f"attribute differs: claim {pair[0]} vs source {pair[1]}"
     if (
-        _subject_named(e)
+        _attribute_anchored(e)
         and e.own_cover.words >= SUPPORT_WORDS
         and e.similarity >= CONFLICT_SIMILARITY
         and not e.polarity_differs
@@ -375,6 +375,18 @@ def _slot_conflict(e: _Evidence) -> PassageStance | None:
         summary = "differs in more than one way: another event" if len(slot_differs) + len(clashes) > 1 else None
         return e.neutral([*e.reasons, *why], summary)
     return None
+
+
+def _attribute_anchored(e: _Evidence) -> bool:
+    """Is the passage's differing attribute evidently that of the claim's subject? The passage names
+    the claim's subject (its first name: "Summit Entertainment is a North American film studio"
+    against "Summit Entertainment LLC is a British film studio"), or confirms a place, year or
+    figure of it exactly ("the French embassy in Sudan" against "In Sudan, demonstrators stormed
+    the German embassy")."""
+    subject = next((m.text for m in e.c.claim.entities if m.kind in SUBJECT_KINDS), None)
+    if subject is not None and subject not in e.cover.gaps:
+        return True
+    return any(f.slot in VALUE_SLOTS and f.exact for f in e.c.of("match"))
 
 
 def _subject_named(e: _Evidence) -> bool:

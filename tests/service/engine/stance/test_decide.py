@@ -387,6 +387,23 @@ def test_a_differing_nationality_of_the_named_subject_conflicts(claim: str, pass
 @pytest.mark.parametrize(
     ("claim", "passage"),
     [
+        # the subject's first name is named, another name of the claim's is not
+        ("Stellar Pictures is a North American film studio.", "Stellar Pictures LLC is a British film studio."),
+        ("Stellar Pictures is een Noord-Amerikaanse filmstudio.", "Stellar Pictures LLC is een Britse filmstudio."),
+        # no name, but the place is the same: the embassy in Chad (in Dutch a nationality before the
+        # object is still read as who acts, "vielen de Franse ambassade aan", and differs as an actor)
+        ("Protesters attacked the French embassy in Chad.", "In Chad, protesters attacked the German embassy."),
+    ],
+)
+def test_a_differing_attribute_of_what_the_passage_evidently_speaks_of_conflicts(claim: str, passage: str) -> None:
+    result = judge(claim, passage, similarity=0.6)
+    assert result.stance == "conflicts", result.reasons
+    assert result.reasons[0].startswith("attribute differs")
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
         ("The actor is a Canadian.", "The actor is an American comedian."),
         ("De acteur is een Canadees.", "De acteur is een Amerikaanse komiek."),
     ],
