@@ -408,7 +408,11 @@ def score(
     tp = fp = fn = 0
     evidence_hits = evidence_total = 0
     for labelled, result in pairs:
-        gold = {**{s: "supports" for s in labelled.supports}, **{s: "conflicts" for s in labelled.conflicts}}
+        # sorted: a frozenset's order changes with the process's hash seed, and the outcomes list its ids
+        gold = {
+            **{s: "supports" for s in sorted(labelled.supports)},
+            **{s: "conflicts" for s in sorted(labelled.conflicts)},
+        }
         predicted = {s.source.source_id: s.stance for s in result.sources if s.stance != "neutral"}
         best = max((s.best_similarity for s in result.sources), default=0.0)
         outcome = ClaimOutcome(
