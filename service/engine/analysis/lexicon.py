@@ -82,6 +82,8 @@ class Lexicon:
     negation: frozenset[str]
     negative_predicates: tuple[tuple[str, ...], ...]  # lemma sequences
     evidential_denials: tuple[tuple[str, ...], ...]  # "no evidence", "dismiss": not-P said of the claim itself
+    falsity: frozenset[str]  # "false", "onjuist" after a copula: the subject's claim is untrue
+    falsity_copulas: frozenset[str]
     opposites: dict[str, tuple[int, int]]  # folded lemma -> (pair, side): "rise" (3, 0) against "fall" (3, 1)
     hedges: tuple[tuple[str, ...], ...]  # folded word sequences
     speech_positive: frozenset[str]
@@ -310,6 +312,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
         return tuple(sorted({_words(p) for lang in LANGUAGES for p in table[lang]}, key=len, reverse=True))
 
     negative_predicates, hedges = phrases("negative_predicates"), phrases("hedges")
+    falsity = frozenset(fold(w) for lang in LANGUAGES for w in raw["falsity"][lang])
     speech_positive = frozenset(fold(w) for w in raw["speech_verbs"]["positive"] if " " not in w)
     speech_negative = frozenset(fold(w) for w in raw["speech_verbs"]["negative"] if " " not in w)
     return Lexicon(
@@ -336,6 +339,8 @@ def build(raw: dict[str, Any]) -> Lexicon:
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
         negative_predicates=negative_predicates,
         evidential_denials=phrases("evidential_denials"),
+        falsity=falsity,
+        falsity_copulas=frozenset(fold(w) for w in raw["falsity"]["copulas"]),
         opposites={
             fold(word): (pair, side)
             for pair, sides in enumerate(raw["opposites"]["pairs"])
@@ -366,7 +371,8 @@ def build(raw: dict[str, Any]) -> Lexicon:
         content_cues=speech_positive
         | speech_negative
         | {p[0] for p in negative_predicates if len(p) == 1}
-        | {h[0] for h in hedges if len(h) == 1},
+        | {h[0] for h in hedges if len(h) == 1}
+        | falsity,
     )
 
 

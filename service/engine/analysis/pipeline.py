@@ -115,6 +115,28 @@ def _count_predicates(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]
     return list(dict.fromkeys(found))
 
 
+# how far before a falsity word its copula may stand: "is false", "is a hoax", "is pure fiction"
+FALSITY_WINDOW = 3
+_COORDINATORS = frozenset({"and", "or", "en", "of"})  # "is false and misleading"
+
+
+def _falsity(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
+    """Words that call the clause's subject untrue, after a copula: "The claim that P is false", "Het
+    bericht dat P is onjuist". They negate the clause and, as "there is no evidence that P" does,
+    say so of the claim itself (``Clause.evidential``). The word ends the predicate: "it was a
+    false alarm" and "fake news spread" say nothing of the kind."""
+    found = []
+    for k, token in enumerate(clause_tokens):
+        ends = k + 1 == len(clause_tokens) or not clause_tokens[k + 1].text[:1].isalnum()
+        if (
+            token.fold in lex.falsity
+            and (ends or clause_tokens[k + 1].fold in _COORDINATORS)
+            and any(t.fold in lex.falsity_copulas for t in clause_tokens[max(0, k - FALSITY_WINDOW) : k])
+        ):
+            found.append(token.text)
+    return found[:1]
+
+
 def _alternative(tokens: Sequence[Token], k: int) -> bool:
     """Is the negation at ``k`` one half of an alternative ("treated or not", "whether or not",
     "al dan niet"), which leaves the clause as it is?"""
@@ -185,6 +207,8 @@ def _clauses(
             if k >= int(reply) and (t.fold in lex.negation or t.lower in lex.negation) and not _alternative(part, k)
         ]
         cues += _count_predicates(part, lex)
+        untrue = _falsity(part, lex)
+        cues += untrue
         speaker, speech = _speech(part, [m for m in mentions if m.clause == index], lex)
         past = [
             " ".join(t.text for t in part[i : i + n])
@@ -201,7 +225,7 @@ def _clauses(
                 speaker=speaker,
                 speech=speech,
                 past=tuple(past),
-                evidential=tuple(_phrases_in(part, lex.evidential_denials)) if len(cues) % 2 == 1 else (),
+                evidential=(*_phrases_in(part, lex.evidential_denials), *untrue) if len(cues) % 2 == 1 else (),
             )
         )
     return clauses

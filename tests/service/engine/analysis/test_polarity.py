@@ -105,3 +105,23 @@ def test_a_reply_particle_does_not_cancel_a_negation(text: str, language: str, e
 )
 def test_an_alternative_is_not_a_negation(text: str, language: str) -> None:
     assert negated(text, language) == [False] * len(negated(text, language))
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "evidential"),
+    [
+        ("The suggestion that the pandemic was planned is false.", "en", ("false",)),
+        ("Claims that the vaccine holds microchips are untrue and misleading.", "en", ("untrue",)),
+        ("Het bericht dat de minister is afgetreden, is onjuist.", "nl", ("onjuist",)),
+        ("Dat bericht bleek nep, zei de woordvoerder.", "nl", ("nep",)),
+        # not after a copula at the end of the predicate, or itself negated: says nothing of a claim
+        ("It was a false alarm.", "en", ()),
+        ("Fake news spread quickly.", "en", ()),
+        ("The report is not false.", "en", ()),
+        ("Het was vals alarm.", "nl", ()),
+    ],
+)
+def test_a_falsity_word_after_a_copula_denies_the_claim(text: str, language: str, evidential: tuple[str, ...]) -> None:
+    (clause,) = analyze(text, language).clauses[:1]
+    assert clause.evidential == evidential
+    assert clause.negated == bool(evidential)

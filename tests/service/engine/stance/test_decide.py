@@ -126,6 +126,15 @@ def test_a_denial_needs_the_claims_subject_and_a_close_sentence(claim: str, pass
             "Het leger heeft 500 soldaten naar Polen gestuurd",
             "Er is geen bewijs dat het leger soldaten naar Polen heeft gestuurd.",
         ),
+        # a falsity word after a copula says so too
+        (
+            "The pandemic was planned by Bill Gates",
+            "The suggestion that the pandemic was planned by Bill Gates is false.",
+        ),
+        (
+            "Minister Jansen is afgetreden",
+            "Het bericht dat minister Jansen is afgetreden, is onjuist.",
+        ),
     ],
 )
 def test_a_passage_saying_the_claim_is_unfounded_conflicts(claim: str, passage: str) -> None:
