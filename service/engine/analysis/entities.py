@@ -322,7 +322,22 @@ def _after_english_verb(tokens: Sequence[Token], token_index: int, clause_start:
     for token in tokens[clause_start:token_index]:
         if token.fold in lexicon.english_verbs:
             return True
-        if token.text.islower() and len(token.text) > 4 and token.text.endswith("ed"):
+        if token.text.islower() and (
+            (len(token.text) > 4 and token.text.endswith("ed")) or english_past_tense(token.text)
+        ):
+            return True
+    return False
+
+
+@lru_cache(maxsize=50_000)
+def english_past_tense(word: str) -> bool:
+    """Is the word the past tense or participle of an English verb, irregular ones included
+    ("struck", "sent", "won"), by lemminflect's lexicon?"""
+    import lemminflect
+
+    for lemma in lemminflect.getAllLemmas(word, upos="VERB").get("VERB", ()):
+        forms = (*lemminflect.getInflection(lemma, tag="VBD"), *lemminflect.getInflection(lemma, tag="VBN"))
+        if word in forms:
             return True
     return False
 

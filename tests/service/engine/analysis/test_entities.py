@@ -213,3 +213,21 @@ def test_other_names_are_not_content_words_but_their_words_are_found(text: str, 
     assert not any(name.start <= start < name.end for start, _ in spans)
     # each word of the name is in the words a claim's words are looked for in ("Erdogan" in the full name)
     assert set(name.id.partition(":")[2].split()) <= set(analysis.content_folds)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "The earthquake struck Turkey and Syria on Monday.",  # irregular: struck
+        "The storm hit Cuba overnight.",  # the same form in present and past
+        "Last week the minister sent Lithuania a letter.",
+        "The ruling party narrowly won Georgia.",
+    ],
+)
+def test_a_name_after_an_english_irregular_past_tense_is_its_object(text: str) -> None:
+    """Past tenses in -ed were read before; lemminflect's lexicon adds the irregular ones."""
+    assert set(roles(text, "en").values()) == {"other"}
+
+
+def test_a_name_before_the_verb_still_acts() -> None:
+    assert roles("Turkey struck back on Monday.", "en") == {"country:TR": "actor"}
