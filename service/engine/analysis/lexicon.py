@@ -67,6 +67,8 @@ class Lexicon:
     concepts: dict[str, str]  # folded word -> what a number counts
     predicates: dict[str, str]  # folded word -> predicate concept (never counted)
     concept_phrases: dict[tuple[str, ...], str]
+    # per language, (words, concept) of what happened to the people counted: "killed" -> deaths
+    fates: dict[str, tuple[tuple[tuple[str, ...], str], ...]]
     compound_heads: tuple[tuple[str, str], ...]  # (word, concept) for words of five letters or more, longest first
     vague: dict[str, dict[str, tuple[float, float]]]  # language -> phrase -> range
     approximators: dict[str, str]  # folded phrase -> approx | min | max
@@ -287,6 +289,15 @@ def build(raw: dict[str, Any]) -> Lexicon:
             else:
                 concept_phrases[key] = concept
 
+    fates = {
+        language: tuple(
+            (_words(word) or (word,), concept)
+            for concept, table in raw["fates"].items()
+            if not concept.startswith("_")
+            for word in table[language]
+        )
+        for language in LANGUAGES
+    }
     vague = {
         language: {fold(phrase): (float(lo), float(hi)) for phrase, (lo, hi) in table.items()}
         for language, table in raw["vague_quantities"].items()
@@ -322,6 +333,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
         concepts=concepts,
         predicates=predicates,
         concept_phrases=concept_phrases,
+        fates=fates,
         compound_heads=tuple(
             sorted(((w, c) for w, c in concepts.items() if len(w) >= 5), key=lambda item: -len(item[0]))
         ),

@@ -220,6 +220,52 @@ def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon, reach: int =
     return None, first_word
 
 
+# Counts of people, or of nothing named, take what happened to them ("2,921 people were killed":
+# deaths), from a fate word at most FATE_REACH words from the figure in its clause.
+FATE_REFINED = frozenset({"people", None})
+FATE_REACH = 6
+FATES = frozenset({"deaths", "injured", "rescued", "missing", "arrested"})  # the lexicon's "fates"
+# where a figure's part of the sentence ends: "were injured and 2,921 people", "killed with 15,000 injured"
+_FATE_BOUNDARY = frozenset({"and", "en", "or", "with", "met", ",", ";", "but", "maar", "while", "terwijl"})
+
+
+def _fate(
+    tokens: Sequence[Token], first: int, end: int, clause_of: dict[int, int], lexicon: Lexicon, language: str
+) -> str | None:
+    """What happened to the people counted by the figure at ``tokens[first:end]``: the concept of the
+    nearest fate phrase ("were killed", "raakten gewond", "levend ... gehaald") on either side, the
+    one after on a tie, looking no further than the figure's own part of the sentence: "15,000
+    people were injured and 2,921 people were killed" gives each figure its own."""
+    clause = clause_of.get(first, 0)
+    phrases = lexicon.fates.get(language) or tuple(p for table in lexicon.fates.values() for p in table)
+    found: list[tuple[int, int, str]] = []  # distance, after (0) or before (1), concept
+    for side, steps in (
+        (0, range(end, min(len(tokens), end + FATE_REACH))),
+        (1, range(first - 1, max(-1, first - 1 - FATE_REACH), -1)),
+    ):
+        for i in steps:
+            if clause_of.get(i, 0) != clause or tokens[i].fold in _FATE_BOUNDARY:
+                break
+            concept = _fate_at(tokens, i, phrases)
+            if concept is not None:
+                found.append((i - end + 1 if side == 0 else first - i, side, concept))
+                break
+    return min(found)[2] if found else None
+
+
+def _fate_at(tokens: Sequence[Token], i: int, phrases: tuple[tuple[tuple[str, ...], str], ...]) -> str | None:
+    for words, concept in phrases:
+        window = tokens[i : i + len(words)]
+        if len(window) < len(words):
+            continue
+        if len(words) == 1:
+            if window[0].fold == words[0] or window[0].lemma == words[0]:
+                return concept
+        elif all(t.fold == w for t, w in zip(window, words, strict=True)):
+            return concept
+    return None
+
+
 def concept_of(token: Token, lexicon: Lexicon) -> str | None:
     """The concept of a word, its lemma, the last part of "NAVO-troepen", or the head of a
     Dutch compound ("luchtafweerraketten" -> "raketten")."""
@@ -510,6 +556,8 @@ def extract(
                 if several and number.value in (1e3, 1e6):  # "enkele duizend(en)": a few thousand
                     kind, low, high = "vague", 2 * number.value, 9.999 * number.value
                     start_token = several[1]
+        if concept in FATE_REFINED:
+            concept = _fate(tokens, start_token, number.end, clause_of, lexicon, language) or concept
         begin = tokens[start_token]
         quantities.append(
             Quantity(

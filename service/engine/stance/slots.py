@@ -12,7 +12,7 @@ from typing import Literal
 from service.engine.analysis import Clause, Quantity, Token, Year
 from service.engine.analysis.entities import PLACE_KINDS, dictionary_word
 from service.engine.analysis.lexicon import Lexicon, fold
-from service.engine.analysis.numbers import APPROX_TOLERANCE, EXACT_TOLERANCE
+from service.engine.analysis.numbers import APPROX_TOLERANCE, EXACT_TOLERANCE, FATES
 from service.engine.stance.records import (
     PLACE_SLOTS,
     SPATIAL_ROLES,
@@ -112,7 +112,8 @@ SELF_STATED = frozenset({"percent", "money", "ordinal", "multiplier"})
 def concepts_comparable(a: str | None, b: str | None) -> bool:
     if a is None or b is None:
         return not ({a, b} & SELF_STATED)
-    return a == b
+    # "4,300 people" says nothing of their fate: it may be the "4,300 killed"; the killed are not the injured
+    return a == b or (a == "people" and b in FATES) or (b == "people" and a in FATES)
 
 
 def comparable(claim: Quantity, passage: Quantity) -> bool:

@@ -166,3 +166,32 @@ def test_at_least_is_a_lower_bound(text: str, kind: str) -> None:
 )
 def test_a_number_inside_a_name_is_no_figure(text: str, language: str, values: list[float]) -> None:
     assert [q.value for q in analyze(text, language).quantities] == pytest.approx(values)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "concepts"),
+    [
+        ("At least 2,921 people were killed with more than 15,000 injured.", "en", ["deaths", "injured"]),
+        ("The earthquake has killed more than 11,000 people.", "en", ["deaths"]),
+        ("Rescuers pulled out alive 80 people.", "en", ["rescued"]),
+        ("In Turkije kwamen zeker 2.921 mensen om het leven.", "nl", ["deaths"]),
+        ("Meer dan 15.000 mensen raakten gewond.", "nl", ["injured"]),
+        ("Het team heeft twaalf mensen levend onder het puin gehaald.", "nl", ["rescued"]),
+        ("De aardbevingen kostten ruim 11.000 mensen het leven.", "nl", ["deaths"]),
+        # no fate in reach: a count of people; troops keep their own concept
+        ("The plane can carry about 70 people.", "en", ["people"]),
+        ("Twee soldaten werden gedood.", "nl", ["troops"]),
+    ],
+)
+def test_a_count_of_people_counts_what_happened_to_them(text: str, language: str, concepts: list[str]) -> None:
+    assert [q.concept for q in analyze(text, language).quantities] == concepts
+
+
+def test_the_fates_the_code_names_are_the_lexicons() -> None:
+    import json
+    from pathlib import Path
+
+    from service.engine.analysis.numbers import FATES
+
+    raw = json.loads((Path(__file__).parents[4] / "service" / "data" / "lexicon.json").read_text(encoding="utf-8"))
+    assert {k for k in raw["fates"] if not k.startswith("_")} == FATES

@@ -288,3 +288,23 @@ def test_a_day_of_the_week_is_a_value(claim: str, passage: str, stance: str) -> 
 def test_a_weekday_naming_another_thing_is_not_the_claims_day() -> None:
     result = judge("The minister visited the area on Tuesday.", "The minister visited the area hit by Monday's quake.")
     assert not any(r.startswith("weekday differs") for r in result.reasons)
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        # the killed are compared with the killed, never with the injured or the rescued
+        ("At least 2,921 people were killed in Turkey.", "More than 15,000 people were injured in Turkey.", "neutral"),
+        (
+            "Zeker 2.921 mensen kwamen om het leven in Turkije.",
+            "Twaalf mensen werden levend gered in Turkije.",
+            "neutral",
+        ),
+        ("At least 2,921 people were killed in Turkey.", "In Turkey, 2,921 people were killed on Monday.", "supports"),
+        ("Zeker 2.921 mensen kwamen om het leven in Turkije.", "In Turkije zijn 1.200 mensen omgekomen.", "conflicts"),
+        # a count of people says nothing of their fate: it may be the dead
+        ("4,300 people died in Turkey.", "The earthquake in Turkey left 4,300 people dead.", "supports"),
+    ],
+)
+def test_figures_of_different_fates_are_not_compared(claim: str, passage: str, stance: str) -> None:
+    assert judge(claim, passage).stance == stance, judge(claim, passage).reasons
