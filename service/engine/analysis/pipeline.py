@@ -156,6 +156,16 @@ def _phrases_in(clause_tokens: Sequence[Token], phrases: tuple[tuple[str, ...], 
     return found
 
 
+# Before a word that can be a verb of speech, these make it a noun ("the reports", "49 states"), or
+# a passive ("was announced", "werd bevestigd").
+_NOUN_MARKERS = frozenset(
+    {"the", "a", "an", "this", "these", "those", "its", "their", "his", "her", "our", "de", "het", "een", "deze", "dit"}
+)
+_PASSIVE_AUXILIARIES = frozenset(
+    {"was", "were", "is", "are", "been", "be", "being", "werd", "werden", "wordt", "worden", "geworden"}
+)
+
+
 def _speech(
     clause_tokens: Sequence[Token], mentions: Sequence[EntityMention], lex: Lexicon
 ) -> tuple[str | None, str | None]:
@@ -167,6 +177,19 @@ def _speech(
         in_phrase = any(token.lemma == phrase[0] or token.fold == phrase[0] for phrase in phrases)
         if token.lemma not in verbs and token.fold not in verbs and not in_phrase:
             continue
+        before = clause_tokens[index - 1] if index else None
+        if before is not None and (before.fold in _NOUN_MARKERS or before.text[:1].isdigit()):
+            continue  # "49 states", "the reports", "in the state": a noun, not a verb of speech
+        if before is not None and before.fold in _PASSIVE_AUXILIARIES:
+            # "Mardaani 2 was announced on ...": what was said is the subject; who said it, if
+            # anyone, is the agent ("announced by Chopra")
+            by = next(
+                (k for k in range(index + 1, len(clause_tokens)) if clause_tokens[k].fold in {"by", "door"}), None
+            )
+            starts = {t.start for t in clause_tokens[by + 1 : by + 4]} if by is not None else set()
+            agents = [m for m in mentions if m.kind in SPEAKER_KINDS and m.start in starts]
+            agents = [m for m in agents if m.kind == "person"] or agents  # "door NAVO-chef Stoltenberg"
+            return (agents[0].id if agents else None), token.text
         candidates = [m for m in mentions if m.kind in SPEAKER_KINDS and m.role in {"actor", "other"}]
         # the speaker is the verb's subject: before it ("Rusland ontkent"), or right after it in a
         # reporting clause ("zei NAVO-chef Jens Stoltenberg") -- never inside what was said

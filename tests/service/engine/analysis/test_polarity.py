@@ -125,3 +125,26 @@ def test_a_falsity_word_after_a_copula_denies_the_claim(text: str, language: str
     (clause,) = analyze(text, language).clauses[:1]
     assert clause.evidential == evidential
     assert clause.negated == bool(evidential)
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "speaker", "speech"),
+    [
+        # a word of speech after a determiner or a number is a noun
+        ("49 states had cases, plus the District of Columbia.", "en", None, None),
+        ("The reports reached NATO on Monday.", "en", None, None),
+        ("De verklaring van Rusland kwam maandag.", "nl", None, None),
+        # a passive one: what was said is the subject, who said it the agent, if any
+        ("The film was announced on 10 December by Chopra.", "en", "name:chopra", "announced"),
+        ("The film was announced on 10 December.", "en", None, "announced"),
+        ("Het plan werd bevestigd door de NAVO.", "nl", "org:nato", "bevestigd"),
+        ("Het plan werd maandag bevestigd.", "nl", None, "bevestigd"),
+        # the active voice, as before
+        ("Russia confirmed the troops left.", "en", "country:RU", "confirmed"),
+    ],
+)
+def test_who_is_reported_speaking_in_nouns_and_passives(
+    text: str, language: str, speaker: str | None, speech: str | None
+) -> None:
+    clause = analyze(text, language).clauses[0]
+    assert (clause.speaker, clause.speech) == (speaker, speech)
