@@ -26,6 +26,7 @@ from typing import Final
 
 from service.engine.analysis import Analysis, Clause
 from service.engine.analysis.lexicon import lexicon
+from service.engine.names import subject_anaphor
 from service.engine.stance.actors import (
     actor_absent_from_source,
     actor_unconfirmed,
@@ -391,10 +392,20 @@ def _attribute_anchored(e: _Evidence) -> bool:
 
 def _subject_named(e: _Evidence) -> bool:
     """Does the passage (or its subject's reference, "the film") name every name of the claim? Then a
-    figure for the same measure is about the same subject, however the sentences differ in wording."""
+    figure for the same measure is about the same subject, however the sentences differ in wording.
+
+    A claim without a name may open with its subject all the same, a capitalised word the analysis
+    reads as a word ("Ali grossed less than $90 million"): the passage refers to it as its own
+    subject ("The film went on to gross ..."). Where the passage has the word, nothing says it is
+    the passage's subject ("De 10 miljoen euro voor Giro555")."""
     names = [m.text for m in e.c.claim.entities if m.kind in SUBJECT_KINDS]
+    if not names:
+        opener = e.c.claim.content[0] if e.c.claim.content else None
+        if opener is None or opener.start != 0 or not opener.text[:1].isupper() or e.c.claim.entities:
+            return False
+        return opener.fold in e.own_cover.gaps and subject_anaphor(e.c.passage)
     # a country or a place names no subject: "Amerikaanse militairen" are not one group of them
-    return bool(names) and not any(text in e.cover.gaps for text in names)
+    return not any(text in e.cover.gaps for text in names)
 
 
 def _unconfirmed(c: Comparison) -> list[Finding]:

@@ -165,8 +165,12 @@ def check_quantities(c: Comparison) -> None:
                     )
                 )
             elif precise:
-                # the same thing counted, if any, else the first comparable figure
-                qp = next((q for q in precise if q.concept == qc.concept and q.concept), precise[0])
+                # the same thing counted, if any ("two gold records" for "less than two gold records",
+                # not "7 million units"), else the first comparable figure
+                qp = next(
+                    (q for q in precise if q.concept == qc.concept and q.concept),
+                    next((q for q in precise if _same_noun(qc, q)), precise[0]),
+                )
                 counted = qc.concept or qp.concept
                 c.same_measure = c.same_measure or same_measure(qc, qp)
                 c.add(
@@ -211,6 +215,10 @@ def same_measure(claim: Quantity, passage: Quantity) -> bool:
     ("caps" and "caps")? With the event's words in the passage, that ties them to one event."""
     if claim.concept is not None and claim.concept == passage.concept:
         return True
+    return _same_noun(claim, passage)
+
+
+def _same_noun(claim: Quantity, passage: Quantity) -> bool:
     return bool(claim.noun and passage.noun and fold(claim.noun) == fold(passage.noun))
 
 

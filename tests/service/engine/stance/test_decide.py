@@ -447,3 +447,56 @@ def test_a_long_passage_echoing_the_whole_claim_supports(claim: str, passage: st
 def test_a_long_passage_missing_a_word_needs_a_close_sentence() -> None:
     passage = "Artists who left Interscope Records include The 1975, Madonna, Billie Eilish and Eminem."
     assert judge("Madonna signed with Interscope Records.", passage, similarity=0.35).stance == "neutral"
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        ("Frozen grossed less than $90 million worldwide.", "The film grossed $187.7 million worldwide."),
+        (
+            "Frozen bracht wereldwijd minder dan 90 miljoen dollar op.",
+            "De film bracht wereldwijd 187,7 miljoen dollar op.",
+        ),
+    ],
+)
+def test_a_claim_opening_with_its_subject_as_a_word_is_referred_to_by_the_passages_subject(
+    claim: str, passage: str
+) -> None:
+    """ "Frozen" is a word, not a name; the passage's "The film" is its subject all the same, and
+    another figure for the same measure contradicts the claim."""
+    result = judge(claim, passage, similarity=0.44)
+    assert result.stance == "conflicts", result.reasons
+
+
+def test_an_opening_word_the_passage_names_elsewhere_is_not_taken_for_its_subject() -> None:
+    # the 10 million goes to Giro555; it is not what Giro555 raised
+    result = judge(
+        "Giro555 haalde tijdens de actiedag 100 miljoen euro op.",
+        "De 10 miljoen euro voor Giro555 komt bovenop de 10 miljoen euro die het kabinet vrijmaakte.",
+        similarity=0.42,
+    )
+    assert result.stance == "neutral", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "paired"),
+    [
+        (
+            "Coldplay had less than two gold records.",
+            "Coldplay sold more than 7 million albums and earned two gold records.",
+            "two",
+        ),
+        (
+            "Coldplay had minder dan twee gouden platen.",
+            "Coldplay verkocht meer dan 7 miljoen albums en kreeg twee gouden platen.",
+            "twee",
+        ),
+    ],
+)
+def test_a_differing_figure_is_paired_with_the_one_counting_the_same_noun(
+    claim: str, passage: str, paired: str
+) -> None:
+    result = judge(claim, passage, similarity=0.44)
+    differs = next(f for f in result.findings if f.slot == "number" and f.relation == "differs")
+    assert differs.source == paired
+    assert result.stance == "conflicts", result.reasons
