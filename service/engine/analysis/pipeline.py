@@ -115,26 +115,64 @@ def _count_predicates(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]
     return list(dict.fromkeys(found))
 
 
-# how far before a falsity word its copula may stand: "is false", "is a hoax", "is pure fiction"
-FALSITY_WINDOW = 3
+# Between a copula and its falsity word: an article, intensifiers, coordinated adverbs, a negation
+# ("is a hoax", "are completely and entirely false", "is volledig onjuist", "is not false"), at most
+# FALSITY_GAP of them.
+FALSITY_GAP = 4
+_FALSITY_FILLERS = frozenset(
+    {
+        "a",
+        "an",
+        "een",
+        "and",
+        "en",
+        "or",
+        "of",
+        "pure",
+        "total",
+        "utter",
+        "complete",
+        "simply",
+        "just",
+        "totaal",
+        "volledig",
+        "geheel",
+        "helemaal",
+        "compleet",
+        "echt",
+        "gewoon",
+        "puur",
+        "not",  # "is not false": both count, and cancel
+        "niet",
+    }
+)
 _COORDINATORS = frozenset({"and", "or", "en", "of"})  # "is false and misleading"
+# "is fake news", "is nepnieuws": the noun after the word is part of the verdict
+_FALSITY_NOUNS = frozenset({"news", "nieuws"})
 
 
 def _falsity(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
     """Words that call the clause's subject untrue, after a copula: "The claim that P is false", "Het
-    bericht dat P is onjuist". They negate the clause and, as "there is no evidence that P" does,
-    say so of the claim itself (``Clause.evidential``). The word ends the predicate: "it was a
-    false alarm" and "fake news spread" say nothing of the kind."""
-    found = []
+    bericht dat P is onjuist", "this is fake news". They negate the clause and, as "there is no
+    evidence that P" does, say so of the claim itself (``Clause.evidential``). The word ends the
+    predicate: "it was a false alarm" and "fake news spread" say nothing of the kind."""
     for k, token in enumerate(clause_tokens):
-        ends = k + 1 == len(clause_tokens) or not clause_tokens[k + 1].text[:1].isalnum()
-        if (
-            token.fold in lex.falsity
-            and (ends or clause_tokens[k + 1].fold in _COORDINATORS)
-            and any(t.fold in lex.falsity_copulas for t in clause_tokens[max(0, k - FALSITY_WINDOW) : k])
+        if token.fold not in lex.falsity:
+            continue
+        last = k + 1 if k + 1 < len(clause_tokens) and clause_tokens[k + 1].fold in _FALSITY_NOUNS else k
+        ends = last + 1 == len(clause_tokens) or not clause_tokens[last + 1].text[:1].isalnum()
+        if not (ends or clause_tokens[last + 1].fold in _COORDINATORS):
+            continue
+        j = k - 1
+        while (
+            j >= 0
+            and k - j <= FALSITY_GAP
+            and (clause_tokens[j].fold in _FALSITY_FILLERS or clause_tokens[j].fold.endswith("ly"))
         ):
-            found.append(token.text)
-    return found[:1]
+            j -= 1
+        if j >= 0 and clause_tokens[j].fold in lex.falsity_copulas:
+            return [token.text]
+    return []
 
 
 def _alternative(tokens: Sequence[Token], k: int) -> bool:

@@ -114,6 +114,11 @@ def test_an_alternative_is_not_a_negation(text: str, language: str) -> None:
         ("Claims that the vaccine holds microchips are untrue and misleading.", "en", ("untrue",)),
         ("Het bericht dat de minister is afgetreden, is onjuist.", "nl", ("onjuist",)),
         ("Dat bericht bleek nep, zei de woordvoerder.", "nl", ("nep",)),
+        # an article, intensifiers and coordinated adverbs between; "fake news" as the verdict
+        ("These stories are completely and entirely false.", "en", ("false",)),
+        ("We state that this is fake news.", "en", ("fake",)),
+        ("Het bericht is volledig onjuist.", "nl", ("onjuist",)),
+        ("Dat is nepnieuws.", "nl", ("nepnieuws",)),
         # not after a copula at the end of the predicate, or itself negated: says nothing of a claim
         ("It was a false alarm.", "en", ()),
         ("Fake news spread quickly.", "en", ()),
