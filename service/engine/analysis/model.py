@@ -68,6 +68,10 @@ class Duration:
     end: int
     clause: int
     contrasted: bool = False
+    # the days it allows, when a bound or an approximation widens it ("below 17 years", "meer dan
+    # twee weken", "about a month"); None: the value itself
+    low: float | None = None
+    high: float | None = None
 
 
 @dataclass(frozen=True)

@@ -441,16 +441,31 @@ def extract(
         if unit is not None and number.vague is None:
             name, days = unit
             end_token = tokens[number.end]
+            total = number.value * days
+            low: float | None = None
+            high: float | None = None
+            begin = first
+            widened = _phrase_before(tokens, number.start, lexicon.approximators)
+            if widened is not None:
+                begin = tokens[widened[1]]
+                if widened[0] == "min":
+                    low, high = total, float("inf")
+                elif widened[0] == "max":
+                    low, high = 0.0, total
+                else:
+                    low, high = total * (1 - APPROX_TOLERANCE), total * (1 + APPROX_TOLERANCE)
             durations.append(
                 Duration(
-                    number.value * days,
+                    total,
                     name,
                     number.value,
-                    text[first.start : end_token.end],
-                    first.start,
+                    text[begin.start : end_token.end],
+                    begin.start,
                     end_token.end,
                     clause,
                     contrasted,
+                    low,
+                    high,
                 )
             )
             continue

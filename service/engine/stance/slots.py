@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from typing import Literal
 
-from service.engine.analysis import Clause, Quantity, Token, Year
+from service.engine.analysis import Clause, Duration, Quantity, Token, Year
 from service.engine.analysis.entities import PLACE_KINDS, dictionary_word
 from service.engine.analysis.lexicon import Lexicon, fold
 from service.engine.analysis.numbers import APPROX_TOLERANCE, EXACT_TOLERANCE, FATES
@@ -362,15 +362,28 @@ def _weekdays(tokens: tuple[Token, ...], numbers: dict[str, int]) -> list[Token]
 def check_durations(c: Comparison) -> None:
     passage_ds = [d for d in c.passage.durations if not d.contrasted]
     for dc in (d for d in c.claim.durations if not d.contrasted):
-        same = next((d for d in passage_ds if abs(d.days - dc.days) <= 0.01 * dc.days), None)
+        same = next((d for d in passage_ds if _durations_relate(dc, d) == "match"), None)
+        held = next((d for d in passage_ds if _durations_relate(dc, d) == "compatible"), None)
         if same is not None:
             c.add(
                 Finding(
                     "duration", "match", dc.text, same.text, f"duration matches: {same.text}", ((same.start, same.end),)
                 )
             )
+        elif held is not None:
+            c.add(
+                Finding(
+                    "duration",
+                    "compatible",
+                    dc.text,
+                    held.text,
+                    f"duration is consistent: claim {dc.text}, source {held.text}",
+                    ((held.start, held.end),),
+                )
+            )
         elif passage_ds:
-            dp = passage_ds[0]
+            # the nearest in length: "below 17 years" is about the 16-year-old, not the 32-year-old
+            dp = min(passage_ds, key=lambda d: abs(math.log((d.days + 1) / (dc.days + 1))))
             c.add(
                 Finding(
                     "duration",
@@ -383,6 +396,27 @@ def check_durations(c: Comparison) -> None:
             )
         else:
             c.add(Finding("duration", "missing", dc.text, None, f"source gives no duration for {dc.text}"))
+
+
+def _durations_relate(claim: Duration, passage: Duration) -> Relation:
+    """Within 1% of each other, or the passage's length within the claim's bound ("below 17 years"
+    holds a 16-year-old): a match. Bounds that cannot meet ("under a week" / "more than a month"),
+    or two plain lengths apart: they differ. A bound holding the claim's length says less: compatible."""
+    if abs(passage.days - claim.days) <= 0.01 * claim.days:
+        return "match"
+    claim_low, claim_high = _allowed(claim)
+    passage_low, passage_high = _allowed(passage)
+    if claim_low <= passage.days <= claim_high and passage_low == passage_high == passage.days:
+        return "match"
+    if passage_high < claim_low or claim_high < passage_low:
+        return "differs"
+    return "compatible"
+
+
+def _allowed(duration: Duration) -> tuple[float, float]:
+    low = duration.low if duration.low is not None else duration.days
+    high = duration.high if duration.high is not None else duration.days
+    return low, high
 
 
 def check_places(c: Comparison) -> None:

@@ -308,3 +308,28 @@ def test_a_weekday_naming_another_thing_is_not_the_claims_day() -> None:
 )
 def test_figures_of_different_fates_are_not_compared(claim: str, passage: str, stance: str) -> None:
     assert judge(claim, passage).stance == stance, judge(claim, passage).reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        ("The festival in Leiden lasted more than two weeks.", "The festival in Leiden lasted 20 days.", "supports"),
+        ("The festival in Leiden lasted more than two weeks.", "The festival in Leiden lasted 10 days.", "conflicts"),
+        ("Het festival in Leiden duurde meer dan twee weken.", "Het festival in Leiden duurde 20 dagen.", "supports"),
+        ("Het festival in Leiden duurde meer dan twee weken.", "Het festival in Leiden duurde 10 dagen.", "conflicts"),
+        # an age: "16-year-old" and "16-jarige" are durations too, paired with the nearest
+        (
+            "In Leiden he played a student below 17 years and a survivor below 33 years.",
+            "In Leiden he played a 16-year-old student and a 32 year old survivor.",
+            "supports",
+        ),
+        (
+            "In Leiden speelde hij een scholier van onder de 17 jaar.",
+            "In Leiden speelde hij een 16-jarige scholier.",
+            "supports",
+        ),
+    ],
+)
+def test_durations_are_compared_as_intervals(claim: str, passage: str, stance: str) -> None:
+    result = judge(claim, passage)
+    assert result.stance == stance, result.reasons
