@@ -222,7 +222,6 @@ def _counted(tokens: Sequence[Token], index: int, lexicon: Lexicon, reach: int =
 
 # Counts of people, or of nothing named, take what happened to them ("2,921 people were killed":
 # deaths), from a fate word at most FATE_REACH words from the figure in its clause.
-FATE_REFINED = frozenset({"people", None})
 FATE_REACH = 6
 FATES = frozenset({"deaths", "injured", "rescued", "missing", "arrested"})  # the lexicon's "fates"
 # where a figure's part of the sentence ends: "were injured and 2,921 people", "killed with 15,000 injured"
@@ -571,7 +570,8 @@ def extract(
                 if several and number.value in (1e3, 1e6):  # "enkele duizend(en)": a few thousand
                     kind, low, high = "vague", 2 * number.value, 9.999 * number.value
                     start_token = several[1]
-        if concept in FATE_REFINED:
+        if concept == "people" or (concept is None and noun is None):
+            # "20 countries" counts countries, whatever the rescue teams from them do
             concept = _fate(tokens, start_token, number.end, clause_of, lexicon, language) or concept
         begin = tokens[start_token]
         quantities.append(

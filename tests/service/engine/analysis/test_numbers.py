@@ -178,9 +178,14 @@ def test_a_number_inside_a_name_is_no_figure(text: str, language: str, values: l
         ("Meer dan 15.000 mensen raakten gewond.", "nl", ["injured"]),
         ("Het team heeft twaalf mensen levend onder het puin gehaald.", "nl", ["rescued"]),
         ("De aardbevingen kostten ruim 11.000 mensen het leven.", "nl", ["deaths"]),
-        # no fate in reach: a count of people; troops keep their own concept
+        # no fate in reach: a count of people; troops keep their own concept, and so do countries
         ("The plane can carry about 70 people.", "en", ["people"]),
         ("Twee soldaten werden gedood.", "nl", ["troops"]),
+        ("Rescue teams from more than 20 countries are searching.", "en", [None]),
+        ("Reddingsteams uit ruim twintig landen zoeken.", "nl", [None]),
+        # the injured by their own nouns
+        ("Syria reported 1,444 deaths and about 3,500 injuries.", "en", ["deaths", "injured"]),
+        ("Er vielen 12 doden en 40 gewonden.", "nl", ["deaths", "injured"]),
     ],
 )
 def test_a_count_of_people_counts_what_happened_to_them(text: str, language: str, concepts: list[str]) -> None:
@@ -195,3 +200,12 @@ def test_the_fates_the_code_names_are_the_lexicons() -> None:
 
     raw = json.loads((Path(__file__).parents[4] / "service" / "data" / "lexicon.json").read_text(encoding="utf-8"))
     assert {k for k in raw["fates"] if not k.startswith("_")} == FATES
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [("The death toll passed 4,000.", "en"), ("Het dodental overschreed de 4.000.", "nl")],
+)
+def test_a_figure_passed_or_exceeded_is_a_lower_bound(text: str, language: str) -> None:
+    (quantity,) = analyze(text, language).quantities
+    assert (quantity.kind, quantity.low) == ("min", 4000)
