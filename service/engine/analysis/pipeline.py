@@ -239,6 +239,11 @@ def _speech(
             after_limit = follower.end
         candidates = [m for m in candidates if m.end <= token.start or token.end <= m.start <= after_limit]
         if not candidates:
+            # "Officials in Turkey said": whose officials, the country they speak in
+            candidates = [
+                m for m in mentions if m.kind in {"country", "region"} and m.role == "location" and m.end <= token.start
+            ][:1]
+        if not candidates:
             return None, token.text
         # a person beats the organisation in "zei NAVO-chef Jens Stoltenberg"
         people = [m for m in candidates if m.kind == "person"] or candidates

@@ -153,3 +153,15 @@ def test_who_is_reported_speaking_in_nouns_and_passives(
 ) -> None:
     clause = analyze(text, language).clauses[0]
     assert (clause.speaker, clause.speech) == (speaker, speech)
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Officials in Turkey said at least 2,921 people were killed.", "en"),
+        ("Turkish officials reported at least 2,921 deaths.", "en"),
+        ("In Turkije meldden de autoriteiten 2.921 doden.", "nl"),
+    ],
+)
+def test_officials_speak_for_the_country_they_speak_in(text: str, language: str) -> None:
+    assert analyze(text, language).clauses[0].speaker == "country:TR"
