@@ -93,6 +93,7 @@ class Lexicon:
     speech_phrases: tuple[tuple[str, ...], ...]  # multi-word speech verbs ("rule out", "uit sluiten")
     contrast: tuple[tuple[str, ...], ...]
     clause_breaks: tuple[tuple[str, ...], ...]
+    comma_breaks: tuple[tuple[str, ...], ...]  # clause breaks only right after a comma
     months: dict[str, int]
     demonym_words: frozenset[str]
     movement_verbs: frozenset[str]
@@ -395,6 +396,13 @@ def build(raw: dict[str, Any]) -> Lexicon:
         ),
         contrast=phrases("contrast"),
         clause_breaks=phrases("clause_breaks"),
+        comma_breaks=tuple(
+            sorted(
+                {_words(p) for lang in LANGUAGES for p in raw["clause_breaks"]["after_comma"][lang]},
+                key=len,
+                reverse=True,
+            )
+        ),
         months=_months(),
         demonym_words=frozenset(" ".join(k) for k in demonyms),
         movement_verbs=frozenset(fold(w) for w in raw["movement_verbs"]["lemmas"]),

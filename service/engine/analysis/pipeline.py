@@ -82,7 +82,8 @@ def _by_first_word(phrases: tuple[tuple[str, ...], ...]) -> dict[str, list[tuple
 
 
 def _clause_bounds(tokens: Sequence[Token], lex: Lexicon) -> list[tuple[int, int]]:
-    """Token ranges of clauses: cut at ; and : and before "maar", "but", "terwijl", "en dat" ..."""
+    """Token ranges of clauses: cut at ; and : and before "maar", "but", "terwijl", "en dat" ..., and
+    before ", and there", ", en er" ... (a clause with a subject of its own)."""
     bounds = []
     start = 0
     for i, token in enumerate(tokens):
@@ -90,7 +91,10 @@ def _clause_bounds(tokens: Sequence[Token], lex: Lexicon) -> list[tuple[int, int
             if i > start:
                 bounds.append((start, i))
             start = i + 1
-        elif i > start and _phrase_at(tokens, i, lex.clause_breaks):
+        elif i > start and (
+            _phrase_at(tokens, i, lex.clause_breaks)
+            or (tokens[i - 1].text == "," and _phrase_at(tokens, i, lex.comma_breaks))
+        ):
             end = i - 1 if tokens[i - 1].text == "," else i
             if end > start:
                 bounds.append((start, end))

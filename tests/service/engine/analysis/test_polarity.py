@@ -165,3 +165,18 @@ def test_who_is_reported_speaking_in_nouns_and_passives(
 )
 def test_officials_speak_for_the_country_they_speak_in(text: str, language: str) -> None:
     assert analyze(text, language).clauses[0].speaker == "country:TR"
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # two denials joined by ", and there ...": each in its own clause, not cancelling out
+        ("These stories are entirely false, and there is no basis for them.", "en", [True, True]),
+        ("Het bericht is onjuist, en er is geen bewijs voor.", "nl", [True, True]),
+        # "and" inside a list stays one clause
+        ("The US sent troops, tanks and planes.", "en", [False]),
+        ("De VS stuurden troepen, tanks en vliegtuigen.", "nl", [False]),
+    ],
+)
+def test_a_comma_and_a_new_subject_begin_a_clause(text: str, language: str, expected: list[bool]) -> None:
+    assert negated(text, language) == expected
