@@ -56,6 +56,7 @@ class Year:
     bound: Literal["", "before", "after"] = ""
     month: int = 0  # 1-12; 0 when not given
     day: int = 0  # 1-31; 0 when not given
+    span: int = 1  # the years it covers from ``value``: 10 for "the 1980s", 4 for "the early 1980s"
 
 
 @dataclass(frozen=True)

@@ -265,6 +265,33 @@ def _fate_at(tokens: Sequence[Token], i: int, phrases: tuple[tuple[tuple[str, ..
     return None
 
 
+# "the early 1980s", "begin jaren 80": the part of a decade, as (first year, years)
+_DECADE_PARTS = {"early": (0, 4), "mid": (3, 4), "late": (6, 4), "begin": (0, 4), "midden": (3, 4), "eind": (6, 4)}
+
+
+def _decade(
+    tokens: Sequence[Token], first: int, end: int, value: float, raw_digits: str
+) -> tuple[int, int, int, int] | None:
+    """A decade: "the 1980s" (the tokenizer leaves "1980" and "s"), "de jaren 80", "de jaren tachtig",
+    with "early", "mid", "late", "begin", "midden", "eind" before it. (first token, end token,
+    first year, years covered), or None."""
+    if end < len(tokens) and tokens[end].text == "s" and raw_digits.isdigit() and len(raw_digits) == 4:
+        if not 1800 <= value <= 2090 or value % 10:
+            return None
+        year, last = int(value), end + 1
+        begin = first
+    elif first > 0 and tokens[first - 1].fold == "jaren" and value in range(0, 100, 10) and end - first == 1:
+        year, last = (1900 if value >= 20 else 2000) + int(value), end
+        begin = first - 1
+    else:
+        return None
+    part = tokens[begin - 1].fold.rstrip("-") if begin > 0 else ""
+    if part in _DECADE_PARTS:
+        offset, span = _DECADE_PARTS[part]
+        return begin - 1, last, year + offset, span
+    return begin, last, year, 10
+
+
 def concept_of(token: Token, lexicon: Lexicon) -> str | None:
     """The concept of a word, its lemma, the last part of "NAVO-troepen", or the head of a
     Dutch compound ("luchtafweerraketten" -> "raketten")."""
@@ -465,6 +492,21 @@ def extract(
                     contrasted,
                     low,
                     high,
+                )
+            )
+            continue
+        decade = _decade(tokens, number.start, number.end, number.value, raw_digits=first.text)
+        if decade is not None:
+            begin_index, end_index, first_year, span = decade
+            years.append(
+                Year(
+                    first_year,
+                    text[tokens[begin_index].start : tokens[end_index - 1].end],
+                    tokens[begin_index].start,
+                    tokens[end_index - 1].end,
+                    clause,
+                    contrasted,
+                    span=span,
                 )
             )
             continue

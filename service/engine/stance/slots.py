@@ -260,6 +260,8 @@ def dates_relate(claim: Year, passage: Year) -> Literal["match", "compatible", "
     """A date against a date, at the finest precision both give (year, month, day); a bound
     ("before 1998", "na 2000") excludes its own date. A passage's bound the claim's date
     satisfies is only compatible."""
+    if claim.span > 1 or passage.span > 1:
+        return _decades_relate(claim, passage)
     if not claim.value or not passage.value:
         # a date without its year ("April 4"): its month and day, when the other gives them
         if not (claim.month and passage.month and claim.day and passage.day):
@@ -287,6 +289,19 @@ def dates_relate(claim: Year, passage: Year) -> Literal["match", "compatible", "
         earlier = c_key < p_key
         return "compatible" if earlier == (passage.bound == "before") else "differs"
     return "match" if p_key == c_key else "differs"
+
+
+def _decades_relate(claim: Year, passage: Year) -> Literal["match", "compatible", "differs"]:
+    """A decade is the years it covers: "the early 1980s" holds 1982; the 1980s only allow a claim's 1982."""
+    if not claim.value or not passage.value:
+        return "compatible"
+    c_first, c_last = claim.value, claim.value + claim.span - 1
+    p_first, p_last = passage.value, passage.value + passage.span - 1
+    if p_last < c_first or c_last < p_first:
+        return "differs"
+    if c_first <= p_first and p_last <= c_last and (claim.bound, passage.bound) == ("", ""):
+        return "match"
+    return "compatible"
 
 
 def check_years(c: Comparison) -> None:

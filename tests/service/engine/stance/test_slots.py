@@ -351,3 +351,23 @@ def test_durations_are_compared_as_intervals(claim: str, passage: str, stance: s
 def test_cities_are_places_compared_as_places(claim: str, passage: str, stance: str) -> None:
     result = judge(claim, passage)
     assert result.stance == stance, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        ("Neymar was born in the early 1980s in Mogi.", "Neymar was born on 5 February 1982 in Mogi.", "supports"),
+        ("Neymar was born in the late 1980s in Mogi.", "Neymar was born on 5 February 1982 in Mogi.", "conflicts"),
+        ("Neymar werd begin jaren 80 geboren in Mogi.", "Neymar werd op 5 februari 1982 geboren in Mogi.", "supports"),
+        (
+            "Neymar werd in de jaren negentig geboren in Mogi.",
+            "Neymar werd op 5 februari 1982 geboren in Mogi.",
+            "conflicts",
+        ),
+        # a decade in the source allows a year of it, without confirming it
+        ("Neymar was born in 1982 in Mogi.", "Neymar was born in the 1980s in Mogi.", "neutral"),
+    ],
+)
+def test_a_decade_is_the_years_it_covers(claim: str, passage: str, stance: str) -> None:
+    result = judge(claim, passage)
+    assert result.stance == stance, result.reasons
