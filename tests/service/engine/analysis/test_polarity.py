@@ -180,3 +180,16 @@ def test_officials_speak_for_the_country_they_speak_in(text: str, language: str)
 )
 def test_a_comma_and_a_new_subject_begin_a_clause(text: str, language: str, expected: list[bool]) -> None:
     assert negated(text, language) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("The Spurs desisted from re-signing him.", "en"),
+        ("The US refrained from sending troops.", "en"),
+        ("De VS lieten na troepen te sturen.", "nl"),
+        ("Rusland onthield zich van stemming.", "nl"),
+    ],
+)
+def test_refraining_from_something_negates_it(text: str, language: str) -> None:
+    assert negated(text, language) == [True]
