@@ -371,3 +371,20 @@ def test_cities_are_places_compared_as_places(claim: str, passage: str, stance: 
 def test_a_decade_is_the_years_it_covers(claim: str, passage: str, stance: str) -> None:
     result = judge(claim, passage)
     assert result.stance == stance, result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "The youngest victim in Belgium was 39 years old.",
+            "The youngest victim in Belgium was younger than 45 years old.",
+        ),
+        (
+            "Het jongste slachtoffer in België was 39 jaar oud.",
+            "Het jongste slachtoffer in België was jonger dan 45 jaar.",
+        ),
+    ],
+)
+def test_younger_than_is_a_bound_that_holds_a_younger_age(claim: str, passage: str) -> None:
+    assert judge(claim, passage).stance != "conflicts", judge(claim, passage).reasons
