@@ -155,6 +155,13 @@ _COORDINATORS = frozenset({"and", "or", "en", "of"})  # "is false and misleading
 _FALSITY_NOUNS = frozenset({"news", "nieuws"})
 
 
+def _hedges(clause_tokens: Sequence[Token], lex: Lexicon) -> tuple[str, ...]:
+    """The clause's hedges, but not the reports an evidential denial rejects: "er zijn geen
+    berichten dat ...", "no reports that ..." deny the report; they do not report it."""
+    denied = {w.casefold() for phrase in _phrases_in(clause_tokens, lex.evidential_denials) for w in phrase.split()}
+    return tuple(h for h in _phrases_in(clause_tokens, lex.hedges) if h.split()[0].casefold() not in denied)
+
+
 def _falsity(clause_tokens: Sequence[Token], lex: Lexicon) -> list[str]:
     """Words that call the clause's subject untrue, after a copula: "The claim that P is false", "Het
     bericht dat P is onjuist", "this is fake news". They negate the clause and, as "there is no
@@ -291,7 +298,7 @@ def _clauses(
                 end=part[-1].end,
                 negations=tuple(cues),
                 negated=len(cues) % 2 == 1,
-                hedges=tuple(_phrases_in(part, lex.hedges)),
+                hedges=_hedges(part, lex),
                 speaker=speaker,
                 speech=speech,
                 past=tuple(past),

@@ -500,3 +500,22 @@ def test_a_differing_figure_is_paired_with_the_one_counting_the_same_noun(
     differs = next(f for f in result.findings if f.slot == "number" and f.relation == "differs")
     assert differs.source == paired
     assert result.stance == "conflicts", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage"),
+    [
+        (
+            "Olive Garden prohibits its staff from wearing flag masks.",
+            "There are no credible reports of Olive Garden banning its staff from wearing flag masks.",
+        ),
+        (
+            "Olive Garden verbiedt zijn personeel vlagmaskers te dragen.",
+            "Er zijn geen geloofwaardige berichten dat Olive Garden zijn personeel verbiedt vlagmaskers te dragen.",
+        ),
+    ],
+)
+def test_no_credible_reports_of_a_ban_contradict_the_ban(claim: str, passage: str) -> None:
+    """ "Prohibits" negates as "bans" does, so the report's denial of a ban denies the claimed one."""
+    result = judge(claim, passage, similarity=0.8)
+    assert result.stance == "conflicts", result.reasons
