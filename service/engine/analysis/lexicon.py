@@ -85,6 +85,7 @@ class Lexicon:
     negative_predicates: tuple[tuple[str, ...], ...]  # lemma sequences
     evidential_denials: tuple[tuple[str, ...], ...]  # "no evidence", "dismiss": not-P said of the claim itself
     falsity: frozenset[str]  # "false", "onjuist" after a copula: the subject's claim is untrue
+    directives: tuple[tuple[str, ...], ...]  # "urge", "roepen op": a negation in their infinitive is what is asked
     falsity_copulas: frozenset[str]
     opposites: dict[str, tuple[int, int]]  # folded lemma -> (pair, side): "rise" (3, 0) against "fall" (3, 1)
     hedges: tuple[tuple[str, ...], ...]  # folded word sequences
@@ -381,6 +382,7 @@ def build(raw: dict[str, Any]) -> Lexicon:
         negative_predicates=negative_predicates,
         evidential_denials=phrases("evidential_denials"),
         falsity=falsity,
+        directives=phrases("directives"),
         falsity_copulas=frozenset(fold(w) for w in raw["falsity"]["copulas"]),
         opposites={
             fold(word): (pair, side)

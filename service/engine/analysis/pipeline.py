@@ -155,6 +155,24 @@ _COORDINATORS = frozenset({"and", "or", "en", "of"})  # "is false and misleading
 _FALSITY_NOUNS = frozenset({"news", "nieuws"})
 
 
+# how far after a negation its infinitive's "to" / "te" may come: "not to travel", "niet naar het gebied te komen"
+INFINITIVE_REACH = 6
+
+
+def _directive_at(clause_tokens: Sequence[Token], lex: Lexicon) -> int | None:
+    """Where the clause's verb of calling on someone stands ("urged", "roept ... op"), if it has one."""
+    words = {t.lemma for t in clause_tokens} | {t.fold for t in clause_tokens}
+    for phrase in lex.directives:
+        if all(w in words for w in phrase):
+            return next(k for k, t in enumerate(clause_tokens) if t.lemma in phrase or t.fold in phrase)
+    return None
+
+
+def _before_infinitive(clause_tokens: Sequence[Token], k: int) -> bool:
+    """Does an infinitive's "to" / "te" follow the negation at ``k`` ("not to come", "niet ... te komen")?"""
+    return any(t.fold in {"to", "te"} for t in clause_tokens[k + 1 : k + 1 + INFINITIVE_REACH])
+
+
 def _hedges(clause_tokens: Sequence[Token], lex: Lexicon) -> tuple[str, ...]:
     """The clause's hedges, but not the reports an evidential denial rejects: "er zijn geen
     berichten dat ...", "no reports that ..." deny the report; they do not report it."""
@@ -278,10 +296,14 @@ def _clauses(
             continue
         opens = first == 0 or tokens[first - 1].text in {".", "!", "?"}
         reply = opens and len(part) > 1 and part[0].fold in REPLY_PARTICLES and part[1].text in _REPLY_END
+        directive = _directive_at(part, lex)
         cues = [
             t.text
             for k, t in enumerate(part)
-            if k >= int(reply) and (t.fold in lex.negation or t.lower in lex.negation) and not _alternative(part, k)
+            if k >= int(reply)
+            and (t.fold in lex.negation or t.lower in lex.negation)
+            and not _alternative(part, k)
+            and not (directive is not None and k > directive and _before_infinitive(part, k))
         ]
         cues += _count_predicates(part, lex)
         untrue = _falsity(part, lex)

@@ -193,3 +193,19 @@ def test_a_comma_and_a_new_subject_begin_a_clause(text: str, language: str, expe
 )
 def test_refraining_from_something_negates_it(text: str, language: str) -> None:
     assert negated(text, language) == [True]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "expected"),
+    [
+        # what is asked is not done or left undone: the call itself is asserted
+        ("Het kabinet roept mensen op niet naar het rampgebied te komen.", "nl", [False]),
+        ("De burgemeester vraagt inwoners niet naar buiten te gaan.", "nl", [False]),
+        ("Officials urged people not to travel to the area.", "en", [False]),
+        # a negation outside such an infinitive still negates
+        ("The US will not send troops to Ukraine.", "en", [True]),
+        ("Biden is niet van plan troepen naar Oekraïne te sturen.", "nl", [True]),
+    ],
+)
+def test_a_negation_in_what_is_asked_leaves_the_call_asserted(text: str, language: str, expected: list[bool]) -> None:
+    assert negated(text, language) == expected
