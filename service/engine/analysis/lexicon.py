@@ -86,6 +86,7 @@ class Lexicon:
     evidential_denials: tuple[tuple[str, ...], ...]  # "no evidence", "dismiss": not-P said of the claim itself
     falsity: frozenset[str]  # "false", "onjuist" after a copula: the subject's claim is untrue
     directives: tuple[tuple[str, ...], ...]  # "urge", "roepen op": a negation in their infinitive is what is asked
+    exclusive_attributes: dict[str, tuple[str, int]]  # folded word -> (group, value): "comedy" -> ("genre", 0)
     falsity_copulas: frozenset[str]
     opposites: dict[str, tuple[int, int]]  # folded lemma -> (pair, side): "rise" (3, 0) against "fall" (3, 1)
     hedges: tuple[tuple[str, ...], ...]  # folded word sequences
@@ -383,6 +384,13 @@ def build(raw: dict[str, Any]) -> Lexicon:
         evidential_denials=phrases("evidential_denials"),
         falsity=falsity,
         directives=phrases("directives"),
+        exclusive_attributes={
+            fold(word): (group, value)
+            for group, values in raw["exclusive_attributes"].items()
+            if not group.startswith("_")
+            for value, words in enumerate(values)
+            for word in words
+        },
         falsity_copulas=frozenset(fold(w) for w in raw["falsity"]["copulas"]),
         opposites={
             fold(word): (pair, side)

@@ -24,7 +24,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-from service.engine.analysis import Analysis, Clause
+from service.engine.analysis import Analysis, Clause, Token
 from service.engine.analysis.lexicon import lexicon
 from service.engine.names import subject_anaphor
 from service.engine.stance.actors import (
@@ -291,7 +291,36 @@ def compare(
 
 def _attribute_differs(c: Comparison) -> tuple[str, str] | None:
     """A nationality or country the claim gives as an attribute ("is a Canadian"), which the passage
-    lacks, against another one the passage gives in the same role ("is an American actor")."""
+    lacks, against another one the passage gives in the same role ("is an American actor"); or a
+    value of a group of exclusive ones (``exclusive_attributes``: a genre, a party) against another."""
+    return _nationality_differs(c) or _exclusive_value_differs(c)
+
+
+def _exclusive_value_differs(c: Comparison) -> tuple[str, str] | None:
+    table = c.lex.exclusive_attributes
+    if not table:
+        return None
+    claimed, stated = _exclusive_values(c.claim.content, table), _exclusive_values(c.passage.content, table)
+    for (group, value), text in claimed.items():
+        if (group, value) in stated:
+            continue
+        other = next((word for (g, v), word in stated.items() if g == group and v != value), None)
+        if other is not None:
+            return text, other
+    return None
+
+
+def _exclusive_values(tokens: Sequence[Token], table: dict[str, tuple[str, int]]) -> dict[tuple[str, int], str]:
+    """The exclusive values the words give, each with the first word giving it."""
+    found: dict[tuple[str, int], str] = {}
+    for t in tokens:
+        hit = table.get(t.fold) or table.get(t.lemma)
+        if hit is not None:
+            found.setdefault(hit, t.text)
+    return found
+
+
+def _nationality_differs(c: Comparison) -> tuple[str, str] | None:
     passage_ids = {m.id for m in c.passage.entities}
     claimed = [m for m in c.claim.entities if m.kind == "country" and m.role == "other" and m.id not in passage_ids]
     if not claimed:

@@ -519,3 +519,30 @@ def test_no_credible_reports_of_a_ban_contradict_the_ban(claim: str, passage: st
     """ "Prohibits" negates as "bans" does, so the report's denial of a ban denies the claimed one."""
     result = judge(claim, passage, similarity=0.8)
     assert result.stance == "conflicts", result.reasons
+
+
+@pytest.mark.parametrize(
+    ("claim", "passage", "stance"),
+    [
+        ("Mad Men is a period comedy television series.", "Mad Men is a period drama television series.", "conflicts"),
+        (
+            "Mad Men is een televisieserie, een komedie over reclamemakers in New York.",
+            "Mad Men is een televisieserie, een drama over reclamemakers in New York.",
+            "conflicts",
+        ),
+        # a passage with the claim's value as well does not differ
+        (
+            "Mad Men is a period comedy television series.",
+            "Mad Men is a period comedy drama television series.",
+            "supports",
+        ),
+        (
+            "Mad Men is een komedie over de jaren zestig.",
+            "Mad Men is een komedie en een drama over de jaren zestig.",
+            "supports",
+        ),
+    ],
+)
+def test_a_differing_value_of_an_exclusive_group_conflicts(claim: str, passage: str, stance: str) -> None:
+    result = judge(claim, passage, similarity=0.72)
+    assert result.stance == stance, result.reasons
