@@ -173,10 +173,10 @@ def _before_infinitive(clause_tokens: Sequence[Token], k: int) -> bool:
     return any(t.fold in {"to", "te"} for t in clause_tokens[k + 1 : k + 1 + INFINITIVE_REACH])
 
 
-def _hedges(clause_tokens: Sequence[Token], lex: Lexicon) -> tuple[str, ...]:
-    """The clause's hedges, but not the reports an evidential denial rejects: "er zijn geen
-    berichten dat ...", "no reports that ..." deny the report; they do not report it."""
-    denied = {w.casefold() for phrase in _phrases_in(clause_tokens, lex.evidential_denials) for w in phrase.split()}
+def _hedges(clause_tokens: Sequence[Token], lex: Lexicon, denials: Sequence[str]) -> tuple[str, ...]:
+    """The clause's hedges, but not the reports one of its evidential ``denials`` rejects: "er zijn
+    geen berichten dat ...", "no reports that ..." deny the report; they do not report it."""
+    denied = {w.casefold() for phrase in denials for w in phrase.split()}
     return tuple(h for h in _phrases_in(clause_tokens, lex.hedges) if h.split()[0].casefold() not in denied)
 
 
@@ -251,7 +251,8 @@ def _speech(
             # "Mardaani 2 was announced on ...": what was said is the subject; who said it, if
             # anyone, is the agent ("announced by Chopra")
             by = next(
-                (k for k in range(index + 1, len(clause_tokens)) if clause_tokens[k].fold in {"by", "door"}), None
+                (k for k in range(index + 1, len(clause_tokens)) if lex.roles.get(clause_tokens[k].fold) == "agent"),
+                None,
             )
             starts = {t.start for t in clause_tokens[by + 1 : by + 4]} if by is not None else set()
             agents = [m for m in mentions if m.kind in SPEAKER_KINDS and m.start in starts]
@@ -296,18 +297,21 @@ def _clauses(
             continue
         opens = first == 0 or tokens[first - 1].text in {".", "!", "?"}
         reply = opens and len(part) > 1 and part[0].fold in REPLY_PARTICLES and part[1].text in _REPLY_END
-        directive = _directive_at(part, lex)
-        cues = [
-            t.text
+        negations = [
+            k
             for k, t in enumerate(part)
-            if k >= int(reply)
-            and (t.fold in lex.negation or t.lower in lex.negation)
-            and not _alternative(part, k)
-            and not (directive is not None and k > directive and _before_infinitive(part, k))
+            if k >= int(reply) and (t.fold in lex.negation or t.lower in lex.negation) and not _alternative(part, k)
+        ]
+        directive = _directive_at(part, lex) if negations else None
+        cues = [
+            part[k].text
+            for k in negations
+            if not (directive is not None and k > directive and _before_infinitive(part, k))
         ]
         cues += _count_predicates(part, lex)
         untrue = _falsity(part, lex)
         cues += untrue
+        denials = _phrases_in(part, lex.evidential_denials)
         speaker, speech = _speech(part, [m for m in mentions if m.clause == index], lex)
         past = [
             " ".join(t.text for t in part[i : i + n])
@@ -320,11 +324,11 @@ def _clauses(
                 end=part[-1].end,
                 negations=tuple(cues),
                 negated=len(cues) % 2 == 1,
-                hedges=_hedges(part, lex),
+                hedges=_hedges(part, lex, denials),
                 speaker=speaker,
                 speech=speech,
                 past=tuple(past),
-                evidential=(*_phrases_in(part, lex.evidential_denials), *untrue) if len(cues) % 2 == 1 else (),
+                evidential=(*denials, *untrue) if len(cues) % 2 == 1 else (),
             )
         )
     return clauses
