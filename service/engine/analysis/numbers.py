@@ -265,6 +265,16 @@ def _fate_at(tokens: Sequence[Token], i: int, phrases: tuple[tuple[tuple[str, ..
     return None
 
 
+def _widened(kind: str, value: float) -> tuple[float, float]:
+    """The values a figure allows after an approximator (``kind`` approx, min or max): "about 40,000"
+    within the tolerance, "more than 75" upwards, "below 17 years" downwards."""
+    if kind == "min":
+        return value, float("inf")
+    if kind == "max":
+        return 0.0, value
+    return value * (1 - APPROX_TOLERANCE), value * (1 + APPROX_TOLERANCE)
+
+
 # "the early 1980s", "begin jaren 80": the part of a decade, as (first year, years)
 _DECADE_PARTS = {"early": (0, 4), "mid": (3, 4), "late": (6, 4), "begin": (0, 4), "midden": (3, 4), "eind": (6, 4)}
 
@@ -474,12 +484,7 @@ def extract(
             widened = _phrase_before(tokens, number.start, lexicon.approximators)
             if widened is not None:
                 begin = tokens[widened[1]]
-                if widened[0] == "min":
-                    low, high = total, float("inf")
-                elif widened[0] == "max":
-                    low, high = 0.0, total
-                else:
-                    low, high = total * (1 - APPROX_TOLERANCE), total * (1 + APPROX_TOLERANCE)
+                low, high = _widened(widened[0], total)
             durations.append(
                 Duration(
                     total,
@@ -594,11 +599,10 @@ def extract(
             approx = _phrase_before(tokens, lead, lexicon.approximators)
             if number.approx or (approx and approx[0] == "approx"):
                 kind = "approx"
-                low, high = number.value * (1 - APPROX_TOLERANCE), number.value * (1 + APPROX_TOLERANCE)
-            elif approx and approx[0] == "min":
-                kind, high = "min", float("inf")
-            elif approx and approx[0] == "max":
-                kind, low = "max", 0.0
+            elif approx and approx[0] in {"min", "max"}:
+                kind = "min" if approx[0] == "min" else "max"
+            if kind != "exact":
+                low, high = _widened(kind, number.value)
             if approx and kind in {"min", "max"}:
                 strict = " ".join(t.fold for t in tokens[approx[1] : lead]) in lexicon.strict_bounds
             if approx:

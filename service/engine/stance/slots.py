@@ -377,8 +377,9 @@ def _weekdays(tokens: tuple[Token, ...], numbers: dict[str, int]) -> list[Token]
 def check_durations(c: Comparison) -> None:
     passage_ds = [d for d in c.passage.durations if not d.contrasted]
     for dc in (d for d in c.claim.durations if not d.contrasted):
-        same = next((d for d in passage_ds if _durations_relate(dc, d) == "match"), None)
-        held = next((d for d in passage_ds if _durations_relate(dc, d) == "compatible"), None)
+        relations = [(_durations_relate(dc, d), d) for d in passage_ds]
+        same = next((d for rel, d in relations if rel == "match"), None)
+        held = next((d for rel, d in relations if rel == "compatible"), None)
         if same is not None:
             c.add(
                 Finding(
