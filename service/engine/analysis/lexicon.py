@@ -349,11 +349,11 @@ def build(raw: dict[str, Any]) -> Lexicon:
     }
     roles = {fold(word): role for role, words in raw["roles"].items() if not role.startswith("_") for word in words}
 
-    def phrases(section: str) -> tuple[tuple[str, ...], ...]:
-        table = raw[section]
+    def phrases(table: dict[str, Any]) -> tuple[tuple[str, ...], ...]:
+        """A table's phrases in both languages, longest first."""
         return tuple(sorted({_words(p) for lang in LANGUAGES for p in table[lang]}, key=len, reverse=True))
 
-    negative_predicates, hedges = phrases("negative_predicates"), phrases("hedges")
+    negative_predicates, hedges = phrases(raw["negative_predicates"]), phrases(raw["hedges"])
     falsity = frozenset(fold(w) for lang in LANGUAGES for w in raw["falsity"][lang])
     speech_positive = frozenset(fold(w) for w in raw["speech_verbs"]["positive"] if " " not in w)
     speech_negative = frozenset(fold(w) for w in raw["speech_verbs"]["negative"] if " " not in w)
@@ -381,9 +381,9 @@ def build(raw: dict[str, Any]) -> Lexicon:
         roles=roles,
         negation=frozenset(fold(w) for lang in LANGUAGES for w in raw["negation"][lang]),
         negative_predicates=negative_predicates,
-        evidential_denials=phrases("evidential_denials"),
+        evidential_denials=phrases(raw["evidential_denials"]),
         falsity=falsity,
-        directives=phrases("directives"),
+        directives=phrases(raw["directives"]),
         exclusive_attributes={
             fold(word): (group, value)
             for group, values in raw["exclusive_attributes"].items()
@@ -404,15 +404,9 @@ def build(raw: dict[str, Any]) -> Lexicon:
         speech_phrases=tuple(
             _words(w) for kind in ("positive", "negative") for w in raw["speech_verbs"][kind] if " " in w
         ),
-        contrast=phrases("contrast"),
-        clause_breaks=phrases("clause_breaks"),
-        comma_breaks=tuple(
-            sorted(
-                {_words(p) for lang in LANGUAGES for p in raw["clause_breaks"]["after_comma"][lang]},
-                key=len,
-                reverse=True,
-            )
-        ),
+        contrast=phrases(raw["contrast"]),
+        clause_breaks=phrases(raw["clause_breaks"]),
+        comma_breaks=phrases(raw["clause_breaks"]["after_comma"]),
         months=_months(),
         demonym_words=frozenset(" ".join(k) for k in demonyms),
         movement_verbs=frozenset(fold(w) for w in raw["movement_verbs"]["lemmas"]),
